@@ -138,10 +138,11 @@ class ProgressUpdate(_Payload):
 
 
 class TaskUpdate(_Payload):
-    """``system_update`` framing an agent's task: started, then complete."""
+    """``system_update`` framing an agent's task: ``status`` "started", then "complete"."""
 
     agent_id: str
     role: str
+    status: str | None = None
     task_index: int = 0
     more_tasks_remain: bool = False
     is_error: bool = False
