@@ -1,0 +1,1 @@
+"""The flowwright pytest plugin (registered through the ``pytest11`` entry point)."""
