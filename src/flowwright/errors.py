@@ -1,0 +1,114 @@
+"""Every exception flowwright raises, under one root, each with a message a person can act on.
+
+::
+
+    FlowwrightError
+    ├── FlowTimeoutError        (also a built-in TimeoutError) the awaited event never came
+    ├── WaitAbortedError        a pending wait was failed early, instead of timing out:
+    │   ├── FlowErrorEvent          the flow sent a system_error
+    │   ├── ConnectionLostError     the WebSocket closed
+    │   └── ServerExitedError       the server process exited
+    ├── ServerStartError        the server under test did not come up
+    ├── ProtocolError           a frame or an argument breaks the wire protocol
+    └── ClientStateError        a client method was called at the wrong time
+
+Wait errors carry a ``diagnostics`` text (what was awaited, for how long, the last messages
+that did arrive, the server's state and log tail) that is part of ``str(error)``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ClientStateError",
+    "ConnectionLostError",
+    "FlowErrorEvent",
+    "FlowTimeoutError",
+    "FlowwrightError",
+    "ProtocolError",
+    "ServerExitedError",
+    "ServerStartError",
+    "WaitAbortedError",
+]
+
+
+class FlowwrightError(Exception):
+    """Root of every flowwright exception."""
+
+
+class _Diagnosed(FlowwrightError):
+    """An error whose message ends with the diagnostics gathered while waiting."""
+
+    def __init__(self, message: str, diagnostics: str = "") -> None:
+        self.message = message
+        self.diagnostics = diagnostics
+        super().__init__(message)
+
+    def with_diagnostics(self, diagnostics: str) -> _Diagnosed:
+        """Attach diagnostics once they are known (the waiter adds them on failure)."""
+        self.diagnostics = diagnostics
+        return self
+
+    def __str__(self) -> str:
+        return f"{self.message}\n{self.diagnostics}" if self.diagnostics else self.message
+
+
+class FlowTimeoutError(_Diagnosed, TimeoutError):
+    """The awaited message did not arrive in time. Also a ``TimeoutError``."""
+
+    def __init__(self, message: str, diagnostics: str = "", *, timeout: float = 0.0) -> None:
+        super().__init__(message, diagnostics)
+        self.timeout = timeout
+
+
+class WaitAbortedError(_Diagnosed):
+    """A pending wait was failed at once because waiting on could not succeed."""
+
+
+class FlowErrorEvent(WaitAbortedError):
+    """The flow reported an error (a ``system_error``) while a wait was pending."""
+
+    def __init__(
+        self, message: str, diagnostics: str = "", *, source: str | None = None, content: str = ""
+    ) -> None:
+        super().__init__(message, diagnostics)
+        self.source = source
+        self.content = content
+
+
+class ConnectionLostError(WaitAbortedError):
+    """The WebSocket closed while a wait was pending (or before a send)."""
+
+    def __init__(
+        self, message: str, diagnostics: str = "", *, code: int | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(message, diagnostics)
+        self.code = code
+        self.reason = reason
+
+
+class ServerExitedError(WaitAbortedError):
+    """The server process under test exited; carries its exit code and log tail."""
+
+    def __init__(
+        self,
+        message: str,
+        diagnostics: str = "",
+        *,
+        returncode: int | None = None,
+        log_tail: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message, diagnostics)
+        self.returncode = returncode
+        self.log_tail = log_tail
+
+
+class ServerStartError(_Diagnosed):
+    """The server under test could not be started or never became healthy."""
+
+
+class ProtocolError(FlowwrightError):
+    """A message or argument that breaks the wire protocol (e.g. an unknown flow option)."""
+
+
+class ClientStateError(FlowwrightError):
+    """A client method was called in a state where it cannot work (e.g. before connecting)."""
