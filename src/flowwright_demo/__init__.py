@@ -1,0 +1,1 @@
+"""flowwright's reference flow server: a real multi-agent server with deterministic agents."""
