@@ -1,0 +1,59 @@
+"""flowwright: integration testing for long-running, event-driven, multi-agent flows.
+
+Tests wait for what the flow signals, never for a fixed delay, against real running
+components, and when they fail they say what was awaited and what arrived instead.
+"""
+
+from importlib.metadata import version as _version
+
+from flowwright.client import FlowTestClient
+from flowwright.collector import Message, MessageCollector
+from flowwright.config import Settings, settings
+from flowwright.errors import (
+    ClientStateError,
+    ConnectError,
+    ConnectionLostError,
+    FlowErrorEvent,
+    FlowTimeoutError,
+    FlowwrightError,
+    ProtocolError,
+    ServerExitedError,
+    ServerStartError,
+    WaitAbortedError,
+)
+from flowwright.protocol import Category
+from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner
+from flowwright.simulator import Exchange, Reply, ResponseSimulator, interpret_reply
+from flowwright.waiter import Expectation, FlowEventWaiter, Match
+
+__version__ = _version("flowwright")
+
+__all__ = [
+    "Category",
+    "ClientStateError",
+    "ConnectError",
+    "ConnectionLostError",
+    "Exchange",
+    "Expectation",
+    "FlowErrorEvent",
+    "FlowEventWaiter",
+    "FlowServer",
+    "FlowTestClient",
+    "FlowTimeoutError",
+    "FlowwrightError",
+    "Match",
+    "Message",
+    "MessageCollector",
+    "ProtocolError",
+    "RemoteServer",
+    "Reply",
+    "ResponseSimulator",
+    "ServerExitedError",
+    "ServerStartError",
+    "Settings",
+    "TestFlowRunner",
+    "WaitAbortedError",
+    "__version__",
+    "interpret_reply",
+    "settings",
+]

@@ -9,6 +9,7 @@
     │   ├── ConnectionLostError     the WebSocket closed
     │   └── ServerExitedError       the server process exited
     ├── ServerStartError        the server under test did not come up
+    ├── ConnectError            the client could not open its WebSocket
     ├── ProtocolError           a frame or an argument breaks the wire protocol
     └── ClientStateError        a client method was called at the wrong time
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "ClientStateError",
+    "ConnectError",
     "ConnectionLostError",
     "FlowErrorEvent",
     "FlowTimeoutError",
@@ -104,6 +106,10 @@ class ServerExitedError(WaitAbortedError):
 
 class ServerStartError(_Diagnosed):
     """The server under test could not be started or never became healthy."""
+
+
+class ConnectError(_Diagnosed):
+    """The WebSocket could not be opened (refused, bad URL, handshake rejected, timeout)."""
 
 
 class ProtocolError(FlowwrightError):

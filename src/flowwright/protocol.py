@@ -90,6 +90,7 @@ class Category(StrEnum):
     CHAT = "chat"  # free text from an agent
     OTHER = "other"  # a well-formed envelope of a type this protocol does not define
     MALFORMED = "malformed"  # not a JSON object with a string "type"
+    SENT = "sent"  # a frame the test itself sent, kept so the transcript reads as a dialogue
 
 
 # --------------------------------------------------------------------------- payloads

@@ -26,11 +26,11 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Protocol, Self
 
 from flowwright.errors import ServerStartError
 
-__all__ = ["DEFAULT_COMMAND", "TestFlowRunner", "describe_returncode"]
+__all__ = ["DEFAULT_COMMAND", "FlowServer", "RemoteServer", "TestFlowRunner", "describe_returncode"]
 
 DEFAULT_COMMAND: tuple[str, ...] = (
     sys.executable,
@@ -59,6 +59,33 @@ def describe_returncode(code: int | None) -> str:
         except ValueError:
             return f"killed by signal {-code}"
     return f"exit code {code}"
+
+
+class FlowServer(Protocol):
+    """What a client needs of a server: where it is, and how to describe it in errors."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
+
+    def describe(self, log_lines: int = 10) -> str: ...
+
+
+class RemoteServer:
+    """A server flowwright did not start (``--flow-server-url``): known only by its URL."""
+
+    def __init__(self, url: str) -> None:
+        self.base_url = url.replace("ws", "http", 1) if url.startswith("ws") else url
+        self.base_url = self.base_url.rstrip("/")
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http", "ws", 1)
+
+    def describe(self, log_lines: int = 10) -> str:
+        return f"server: {self.base_url} (not started by flowwright: no process state or log)"
 
 
 def _free_port(host: str) -> int:
@@ -313,13 +340,18 @@ class TestFlowRunner:
             except (OSError, urllib.error.URLError):
                 pass
             if not self.is_running:
-                raise self._start_error("exited during start-up")
+                raise self._start_error("exited")
             if time.monotonic() + delay > deadline:
                 raise self._start_error(f"did not answer GET {self.base_url}/health")
             self._exited.wait(delay)  # wakes at once if the server dies meanwhile
             delay = min(delay * 2, 0.25)
 
     def _start_error(self, what: str) -> ServerStartError:
+        if not self.is_running:
+            return ServerStartError(
+                f"server exited during start-up ({describe_returncode(self.returncode)})",
+                self.describe(log_lines=30),
+            )
         return ServerStartError(
             f"server {what} within {self.startup_timeout:g}s", self.describe(log_lines=30)
         )

@@ -1,0 +1,425 @@
+"""FlowTestClient: a WebSocket client that knows the flow lifecycle, for tests.
+
+One reader task appends every frame to the :class:`MessageCollector`; every wait goes
+through the :class:`FlowEventWaiter`. Waits match messages since the client's last action
+(``start_flow``, a reply) by default, so a prompt that came back before the test asked for
+it still counts; :meth:`FlowTestClient.expect` arms a wait before acting instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from flowwright.collector import Message, MessageCollector
+from flowwright.config import settings
+from flowwright.errors import (
+    ClientStateError,
+    ConnectError,
+    ConnectionLostError,
+    ServerExitedError,
+)
+from flowwright.protocol import Category, RunFlow
+from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner, describe_returncode
+from flowwright.simulator import Reply, interpret_reply
+from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
+
+__all__ = ["FlowTestClient"]
+
+logger = logging.getLogger("flowwright.client")
+
+_EXIT_GRACE = 0.5  # a dropped socket waits this long for the server's exit to explain it
+
+
+class FlowTestClient:
+    """Drives one session of a flow server and records everything it says.
+
+    ``async with FlowTestClient.create() as client:`` connects to the pytest session's server
+    (started on first use) or to ``url``; the block's end closes the connection.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        server: FlowServer | None = None,
+        session_id: str | None = None,
+        timeout: float | None = None,
+        fail_on_error: bool | None = None,
+        open_timeout: float = 10.0,
+        max_size: int | None = 16 * 2**20,
+    ) -> None:
+        self._url = url
+        self.server = server
+        self.session_id = session_id or uuid.uuid4().hex
+        self.timeout = timeout
+        self.open_timeout = open_timeout
+        self.max_size = max_size
+        self.collector = MessageCollector()
+        self.waiter = FlowEventWaiter(
+            self.collector,
+            describe_state=self.describe,
+            fail_on_error=settings.fail_on_error if fail_on_error is None else fail_on_error,
+        )
+        self.last_action_seq = 0
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._unsubscribe_exit: Any = None
+        self._closing = False
+
+    @classmethod
+    def create(cls, url: str | None = None, **options: Any) -> Self:
+        """A client for ``url``, or for the session's server under pytest; use ``async with``."""
+        return cls(url, **options)
+
+    # ------------------------------------------------------------------ connection
+
+    @property
+    def url(self) -> str:
+        """The session's WebSocket URL (known once connected when no URL was given)."""
+        if self._url is None:
+            if self.server is None:
+                return "(not connected)"
+            self._url = self.server.ws_url
+        return _session_url(self._url, self.session_id)
+
+    @property
+    def is_connected(self) -> bool:
+        return self._ws is not None and self.waiter.closed is None
+
+    async def connect(self) -> Self:
+        """Open the WebSocket (starting the session's server first if needed)."""
+        if self._ws is not None:
+            raise ClientStateError("this client is already connected; use a new client")
+        if self._url is None and self.server is None:
+            if settings.server is None:
+                raise ClientStateError(
+                    "FlowTestClient.create() has no server to talk to: pass url='ws://host:port'"
+                    " (outside pytest), or run under pytest with the flowwright plugin, which"
+                    " starts the reference server or uses --flow-server-url"
+                )
+            self.server = await asyncio.to_thread(settings.server)
+        if self.server is None and self._url is not None:
+            self.server = RemoteServer(self._url)
+        url = self.url
+        try:
+            self._ws = await connect(url, open_timeout=self.open_timeout, max_size=self.max_size)
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from exc
+        if isinstance(self.server, TestFlowRunner):
+            loop = asyncio.get_running_loop()
+            self._unsubscribe_exit = self.server.on_exit(
+                lambda code: _call_soon(loop, self._server_exited, code)
+            )
+        self._reader = asyncio.create_task(self._read(self._ws), name=f"flowwright-read-{url}")
+        settings.clients.append(self)
+        logger.debug("= connected to %s", url)
+        return self
+
+    async def close(self) -> None:
+        """Close the connection and stop the reader; safe to call twice."""
+        self._closing = True
+        if self._unsubscribe_exit is not None:
+            self._unsubscribe_exit()
+            self._unsubscribe_exit = None
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await self._reader
+            self._reader = None
+
+    async def __aenter__(self) -> Self:
+        return await self.connect()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def _read(self, ws: ClientConnection) -> None:
+        """The one reader: every frame goes to the collector, which wakes the waits."""
+        try:
+            async for frame in ws:
+                self.collector.append(frame)
+        except ConnectionClosed:
+            pass  # reported below, with the close code
+        if self._closing:
+            self.waiter.close(ConnectionLostError("the test closed the connection"))
+            return
+        if isinstance(self.server, TestFlowRunner):
+            code = await asyncio.to_thread(self.server.wait_exited, _EXIT_GRACE)
+            if code is not None:
+                self._server_exited(code)
+                return
+        self.waiter.close(
+            ConnectionLostError(
+                f"the server closed the connection (code {ws.close_code}"
+                f"{', ' + repr(ws.close_reason) if ws.close_reason else ''})",
+                code=ws.close_code,
+                reason=ws.close_reason or "",
+            )
+        )
+
+    def _server_exited(self, returncode: int) -> None:
+        tail = tuple(self.server.log_tail(10)) if isinstance(self.server, TestFlowRunner) else ()
+        self.waiter.close(
+            ServerExitedError(
+                f"the server process exited ({describe_returncode(returncode)})",
+                returncode=returncode,
+                log_tail=tail,
+            )
+        )
+
+    def describe(self) -> str:
+        """This client's and its server's state, for error messages."""
+        if self._ws is None:
+            state = "not connected"
+        elif self.waiter.closed is not None:
+            state = f"closed: {self.waiter.closed.message}"
+        else:
+            state = "open"
+        lines = [f"client: session {self.session_id} at {self.url} ({state})"]
+        if self.server is not None:
+            lines.append(self.server.describe())
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ sending
+
+    async def send(self, message: BaseModel | dict[str, Any] | str) -> Message:
+        """Send one frame as is; it is recorded and becomes the client's last action."""
+        if self._ws is None:
+            raise ClientStateError("connect first: use 'async with FlowTestClient.create() as c'")
+        if isinstance(message, BaseModel):
+            frame = message.model_dump_json(exclude_none=True)
+        elif isinstance(message, dict):
+            frame = json.dumps(message)
+        else:
+            frame = message
+        if self.waiter.closed is not None:
+            raise ConnectionLostError(
+                f"cannot send, the connection is closed: {self.waiter.closed.message}",
+                self.describe(),
+            )
+        try:
+            await self._ws.send(frame)
+        except ConnectionClosed as exc:
+            raise ConnectionLostError(f"cannot send: {exc}", self.describe()) from exc
+        sent = self.collector.append(frame, direction="sent")
+        self.last_action_seq = sent.seq
+        return sent
+
+    async def start_flow(self, flow: str, prompt: str | None = None, **parameters: Any) -> Message:
+        """Ask the server to run ``flow``; extra keywords become flow parameters."""
+        if prompt is not None:
+            parameters["prompt"] = prompt
+        return await self.send(RunFlow(flow=flow, **parameters))
+
+    async def send_manager_response(
+        self,
+        reply: str | Reply | None = None,
+        *,
+        confirm: bool | None = None,
+        halt: bool = False,
+        interrupt: bool = False,
+        content: str | None = None,
+        selection: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Message:
+        """Answer the flow as the human.
+
+        ``send_manager_response("Yes, please proceed")`` is read in the context of the last
+        prompt (an affirmative confirms, a negative rejects, other text is a correction);
+        passing ``confirm=`` (or any other field) sends exactly those fields instead.
+        """
+        if isinstance(reply, Reply):
+            return await self.send(reply.to_message())
+        raw = confirm is not None or halt or interrupt or selection is not None or params
+        if reply is not None and not raw:
+            prompt = self._last(Category.PROMPT)
+            return await self.send(interpret_reply(reply, prompt).to_message())
+        return await self.send(
+            Reply(
+                content=reply if content is None else content,
+                confirm=bool(confirm),
+                halt=halt,
+                interrupt=interrupt,
+                selection=selection,
+                params=params,
+            ).to_message()
+        )
+
+    # ------------------------------------------------------------------ waiting
+
+    async def wait_for(
+        self,
+        matcher: Matcher | None = None,
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+        description: str | None = None,
+        fail_on_error: bool | None = None,
+        **criteria: Any,
+    ) -> Message:
+        """The first message (after ``since``, default the last action) that matches.
+
+        ``matcher`` is any ``Message -> bool`` callable; or give :class:`Match` criteria as
+        keywords: ``wait_for(category="prompt", pattern="proceed")``. ``timeout=None`` uses the
+        client's default; every timeout is scaled by the timeout factor.
+        """
+        return await self.waiter.wait_for(
+            self._matcher(matcher, criteria),
+            timeout=self._timeout(timeout),
+            since=self._since(since),
+            description=description,
+            fail_on_error=fail_on_error,
+        )
+
+    async def wait_for_ui_message(
+        self,
+        pattern: str | None = None,
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+    ) -> Message:
+        """The flow's next prompt to the human (optionally whose text matches ``pattern``)."""
+        return await self.wait_for(
+            Match(category=Category.PROMPT, pattern=pattern), timeout=timeout, since=since
+        )
+
+    async def wait_for_agent_results(
+        self,
+        expected_agents: Iterable[str],
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+    ) -> list[Message]:
+        """Wait until every expected agent (role, name or id) has produced a result.
+
+        Returns their result and chat messages in arrival order.
+        """
+        expected = list(expected_agents)
+        if not expected:
+            raise ValueError("expected_agents is empty: name at least one agent")
+        results: list[Message] = []
+        missing = set(expected)
+
+        def is_result(message: Message) -> bool:
+            if message.category not in (Category.RESULT, Category.CHAT):
+                return False
+            agents = [name for name in expected if message.from_agent(name)]
+            if agents:
+                results.append(message)
+                missing.difference_update(agents)
+            return not missing
+
+        def describe() -> str:
+            done = [name for name in expected if name not in missing]
+            return (
+                f"results from {expected} (got: {done or 'none'}; "
+                f"missing: {[name for name in expected if name in missing]})"
+            )
+
+        await self.wait_for(is_result, timeout=timeout, since=since, description=describe)
+        return results
+
+    async def wait_for_completion(
+        self, *, timeout: float | None = None, since: int | Message | None = None
+    ) -> Message:
+        """The ``flow_completed`` event that ends the flow."""
+
+        def flow_completed(message: Message) -> bool:
+            return message.is_flow_completed
+
+        return await self.wait_for(
+            flow_completed, timeout=timeout, since=since, description="flow_completed"
+        )
+
+    @contextlib.asynccontextmanager
+    async def expect(
+        self,
+        matcher: Matcher | None = None,
+        *,
+        timeout: float | None = None,
+        description: str | None = None,
+        fail_on_error: bool | None = None,
+        **criteria: Any,
+    ) -> AsyncIterator[Expectation]:
+        """Arm a wait, then act: ``async with client.expect(category="prompt") as event:``.
+
+        Only messages arriving after the block is entered count; ``event.value`` holds the
+        match when the block ends (the block's end waits for it).
+        """
+        async with self.waiter.expect(
+            self._matcher(matcher, criteria),
+            timeout=self._timeout(timeout),
+            description=description,
+            fail_on_error=fail_on_error,
+        ) as expectation:
+            yield expectation
+
+    # ------------------------------------------------------------------ queries
+
+    @property
+    def messages(self) -> list[Message]:
+        """Everything received and sent so far, in order."""
+        return list(self.collector)
+
+    def transcript(self) -> str:
+        """The conversation as JSON lines (see :meth:`MessageCollector.to_jsonl`)."""
+        return self.collector.to_jsonl()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _timeout(self, timeout: float | None) -> float:
+        return settings.scale(timeout, self.timeout)
+
+    def _since(self, since: int | Message | None) -> int:
+        if since is None:
+            return self.last_action_seq
+        return since.seq if isinstance(since, Message) else since
+
+    def _last(self, category: Category) -> Message | None:
+        found = self.collector.filter(category=category)
+        return found[-1] if found else None
+
+    @staticmethod
+    def _matcher(matcher: Matcher | None, criteria: dict[str, Any]) -> Matcher:
+        if matcher is not None and criteria:
+            raise TypeError("give either a matcher or Match criteria as keywords, not both")
+        if matcher is not None:
+            return matcher
+        if not criteria:
+            raise TypeError("wait_for() needs a matcher or criteria (category=, pattern=, ...)")
+        return Match(**criteria)
+
+
+def _session_url(url: str, session_id: str) -> str:
+    """``ws://host:port`` → ``ws://host:port/ws/<session>``; a URL with a path is kept."""
+    parts = urlsplit(url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = parts.path.rstrip("/")
+    if not path:
+        path = f"/ws/{session_id}"
+    elif path.endswith("/ws"):
+        path = f"{path}/{session_id}"
+    return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
+    """Hand a call from the runner's watcher thread to the client's loop, if it still runs."""
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+        loop.call_soon_threadsafe(callback, *args)

@@ -1,0 +1,252 @@
+"""MessageCollector: the append-only log of every frame a test saw, categorised and numbered.
+
+Every source (the client's socket, later a browser page or an MCP session) appends here, and
+the waiter listens here, so nothing is awaited that was not recorded and nothing is lost: a
+bad frame is recorded as ``malformed`` rather than raised.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from flowwright.protocol import (
+    FLOW_COMPLETED,
+    Category,
+    Envelope,
+    Malformed,
+    MessageType,
+    categorise,
+    parse,
+    text_of,
+)
+
+__all__ = ["Direction", "Message", "MessageCollector"]
+
+logger = logging.getLogger("flowwright.collector")
+
+Direction = Literal["received", "sent"]
+M = TypeVar("M", bound=BaseModel)
+Listener = Callable[["Message"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One frame as a test sees it: numbered, timed, categorised, with its text extracted."""
+
+    seq: int
+    time: float  # seconds since the collector started
+    direction: Direction
+    category: Category
+    type: str
+    content: str
+    raw: str
+    envelope: Envelope | None = None
+    error: str | None = None  # why a malformed frame is malformed
+
+    @property
+    def agent(self) -> str | None:
+        """The sender's agent name (else id), ``None`` when the frame names no sender."""
+        info = self.envelope.agent_info if self.envelope else None
+        return (info.agent_name or info.agent_id) if info else None
+
+    @property
+    def role(self) -> str | None:
+        info = self.envelope.agent_info if self.envelope else None
+        return info.role if info else None
+
+    @property
+    def outputs(self) -> Any:
+        return self.envelope.outputs if self.envelope else None
+
+    @property
+    def options(self) -> list[str] | None:
+        """A prompt's options (``["confirm", "reject"]``); ``None`` means a free-text prompt."""
+        outputs = self.outputs
+        options = outputs.get("options") if isinstance(outputs, dict) else None
+        if options is True:
+            return ["confirm", "reject"]
+        return list(options) if isinstance(options, list) else None
+
+    @property
+    def is_flow_completed(self) -> bool:
+        return self.type == MessageType.SYSTEM_MESSAGE and self.content == FLOW_COMPLETED
+
+    def from_agent(self, name: str) -> bool:
+        """True when ``name`` is the sender's role, agent name or agent id."""
+        info = self.envelope.agent_info if self.envelope else None
+        return info is not None and name in (info.role, info.agent_name, info.agent_id)
+
+    def payload(self, model: type[M]) -> M:
+        """The ``outputs`` validated as ``model`` (e.g. ``ResearchResult``); raises on mismatch."""
+        try:
+            return model.model_validate(self.outputs)
+        except ValidationError as exc:
+            raise ValueError(f"message #{self.seq} is not a {model.__name__}: {exc}") from None
+
+    def summary(self, width: int = 120) -> str:
+        """One line for diagnostics: ``#7 +0.120s result research_result [researcher] ...``."""
+        sender = f" [{self.role}]" if self.role else ""
+        arrow = ">" if self.direction == "sent" else " "
+        text = self.error if self.category is Category.MALFORMED else self.content
+        line = f"{arrow}#{self.seq} +{self.time:.3f}s {self.category} {self.type}{sender} "
+        text = " ".join((text or "").split())
+        room = max(width - len(line), 20)
+        return line + (text if len(text) <= room else text[: room - 1] + "…")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The transcript form of this message (one JSONL line)."""
+        data: dict[str, Any] = {
+            "seq": self.seq,
+            "time": round(self.time, 6),
+            "direction": self.direction,
+            "category": str(self.category),
+            "type": self.type,
+            "agent": self.agent,
+            "role": self.role,
+            "content": self.content,
+        }
+        if self.error:
+            data["error"] = self.error
+        data["raw"] = self.raw
+        return data
+
+
+class MessageCollector:
+    """Records every frame in arrival order and tells listeners (the waiter) about each."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._start = clock()
+        self._messages: list[Message] = []
+        self._listeners: list[Listener] = []
+
+    # ------------------------------------------------------------------ recording
+
+    def append(self, frame: str | bytes, *, direction: Direction = "received") -> Message:
+        """Parse, categorise, number and record one frame; never raises on a bad frame."""
+        parsed = parse(frame)
+        raw = parsed.raw if isinstance(parsed, Malformed) else _as_text(frame)
+        category = Category.SENT if direction == "sent" else categorise(parsed)
+        message = Message(
+            seq=len(self._messages) + 1,
+            time=self._clock() - self._start,
+            direction=direction,
+            category=category,
+            type="" if isinstance(parsed, Malformed) else parsed.type,
+            content=text_of(parsed),
+            raw=raw,
+            envelope=None if isinstance(parsed, Malformed) else parsed,
+            error=parsed.reason if isinstance(parsed, Malformed) else None,
+        )
+        self._messages.append(message)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%s %s", ">" if direction == "sent" else "<", message.summary())
+        for listener in tuple(self._listeners):
+            try:
+                listener(message)
+            except Exception:  # a broken listener must not lose the message for others
+                logger.exception("! listener %r failed on message #%d", listener, message.seq)
+        return message
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(message)`` for every message appended from now on."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # ------------------------------------------------------------------ queries
+
+    def __len__(self) -> int:
+        return len(self._messages)
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(tuple(self._messages))
+
+    def __getitem__(self, seq: int) -> Message:
+        """The message numbered ``seq`` (numbers start at 1)."""
+        if not 1 <= seq <= len(self._messages):
+            raise IndexError(f"no message #{seq}; the collector holds #1..#{len(self._messages)}")
+        return self._messages[seq - 1]
+
+    @property
+    def last_seq(self) -> int:
+        """The number of the newest message, 0 when there is none."""
+        return len(self._messages)
+
+    @property
+    def elapsed(self) -> float:
+        return self._clock() - self._start
+
+    def since(self, seq: int) -> list[Message]:
+        """Messages numbered after ``seq``."""
+        return self._messages[max(seq, 0) :]
+
+    def filter(
+        self,
+        *,
+        category: Category | str | None = None,
+        type: str | None = None,
+        agent: str | None = None,
+        pattern: str | re.Pattern[str] | None = None,
+        since: int = 0,
+        direction: Direction | None = "received",
+    ) -> list[Message]:
+        """Messages matching every criterion given (``pattern`` searches the content)."""
+        regex = re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
+        return [
+            m
+            for m in self.since(since)
+            if (category is None or m.category == category)
+            and (type is None or m.type == type)
+            and (agent is None or m.from_agent(agent))
+            and (regex is None or regex.search(m.content))
+            and (direction is None or m.direction == direction)
+        ]
+
+    def by_category(self, category: Category | str) -> list[Message]:
+        return self.filter(category=category, direction=None)
+
+    def by_agent(self, agent: str) -> list[Message]:
+        return self.filter(agent=agent)
+
+    def matching(self, pattern: str | re.Pattern[str]) -> list[Message]:
+        return self.filter(pattern=pattern)
+
+    def counts(self) -> Counter[str]:
+        """How many messages of each category."""
+        return Counter(str(m.category) for m in self._messages)
+
+    def format_tail(self, n: int = 10, *, since: int = 0) -> str:
+        """The last ``n`` messages (after ``since``), one summary line each, for diagnostics."""
+        window = self.since(since)
+        if not window:
+            return "  (no messages)"
+        shown = window[-n:]
+        head = (
+            f"  … {len(window) - len(shown)} earlier messages not shown\n"
+            if len(window) > n
+            else ""
+        )
+        return head + "\n".join(f"  {m.summary()}" for m in shown)
+
+    # ------------------------------------------------------------------ export
+
+    def to_jsonl(self, path: str | Path | None = None) -> str:
+        """The whole transcript as JSON lines; also written to ``path`` when given."""
+        text = "".join(json.dumps(m.to_dict(), ensure_ascii=False) + "\n" for m in self._messages)
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+
+def _as_text(frame: str | bytes) -> str:
+    return frame if isinstance(frame, str) else frame.decode(errors="replace")

@@ -1,0 +1,42 @@
+"""Process-wide defaults: the end of every timeout chain and the session's server.
+
+A timeout resolves per call → per client → :data:`settings`, then is multiplied by
+``settings.timeout_factor`` (``--flow-timeout-factor``), so a slow CI machine scales them all.
+The pytest plugin fills :data:`settings` in; outside pytest the defaults apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flowwright.client import FlowTestClient
+    from flowwright.runner import FlowServer
+
+__all__ = ["Settings", "settings"]
+
+
+@dataclass
+class Settings:
+    """Defaults every client falls back on."""
+
+    timeout: float = 30.0
+    timeout_factor: float = 1.0
+    fail_on_error: bool = True
+    server: Callable[[], FlowServer] | None = None
+    """Returns the session's server, starting it on first use (set by the pytest plugin)."""
+    clients: list[FlowTestClient] = field(default_factory=list)
+    """Clients opened during the current test, whose transcripts go into failure reports."""
+
+    def scale(self, timeout: float | None, fallback: float | None = None) -> float:
+        """``timeout`` (else ``fallback``, else the default) times the timeout factor."""
+        for value in (timeout, fallback):
+            if value is not None:
+                return value * self.timeout_factor
+        return self.timeout * self.timeout_factor
+
+
+settings = Settings()
+"""The one process-wide instance."""

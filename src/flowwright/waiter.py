@@ -1,0 +1,291 @@
+"""FlowEventWaiter: the one waiting mechanism behind every ``wait_for`` in flowwright.
+
+A wait is a future resolved by the collector's listener as messages arrive (no polling), fed
+first with the backlog since a given sequence number so that a fast answer is never missed.
+It ends one of four ways: the matcher accepts a message; a ``system_error`` arrives
+(fail fast, unless the wait asked for errors); the source closes or the server exits
+(:meth:`FlowEventWaiter.close`); or the timeout expires. The last three raise errors whose
+text says what was awaited, how long, what arrived instead, and the server's state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import re
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from flowwright.collector import Message, MessageCollector
+from flowwright.errors import FlowErrorEvent, FlowTimeoutError, WaitAbortedError
+from flowwright.protocol import Category
+
+__all__ = ["Expectation", "FlowEventWaiter", "Match", "Matcher", "PendingWait"]
+
+
+class Matcher(Protocol):
+    """Anything that says yes or no to a message; ``str(matcher)`` should describe it."""
+
+    def __call__(self, message: Message, /) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Match:
+    """A declarative matcher: every given criterion must hold. Describes itself for errors."""
+
+    category: Category | str | None = None
+    type: str | None = None
+    agent: str | None = None
+    pattern: str | re.Pattern[str] | None = None
+    where: Callable[[Message], bool] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.pattern, str):
+            object.__setattr__(self, "pattern", re.compile(self.pattern, re.IGNORECASE))
+
+    def __call__(self, message: Message, /) -> bool:
+        return (
+            (self.category is None or message.category == self.category)
+            and (self.category == Category.SENT or message.direction == "received")
+            and (self.type is None or message.type == self.type)
+            and (self.agent is None or message.from_agent(self.agent))
+            and (
+                not isinstance(self.pattern, re.Pattern)
+                or bool(self.pattern.search(message.content))
+            )
+            and (self.where is None or self.where(message))
+        )
+
+    def __str__(self) -> str:
+        parts = [str(self.category) if self.category else "a message"]
+        if self.type:
+            parts.append(f"of type {self.type!r}")
+        if self.agent:
+            parts.append(f"from {self.agent!r}")
+        if isinstance(self.pattern, re.Pattern):
+            parts.append(f"matching /{self.pattern.pattern}/")
+        if self.where is not None:
+            parts.append(f"where {getattr(self.where, '__name__', repr(self.where))}")
+        return " ".join(parts)
+
+
+Description = str | Callable[[], str]
+
+
+class PendingWait:
+    """One armed wait: a future plus what it needs to explain itself if it fails."""
+
+    def __init__(
+        self,
+        waiter: FlowEventWaiter,
+        matcher: Matcher,
+        *,
+        since: int,
+        description: Description | None,
+        fail_on_error: bool,
+    ) -> None:
+        self._waiter = waiter
+        self.matcher = matcher
+        self.since = since
+        self._description = description
+        self.fail_on_error = fail_on_error
+        self.armed_at = waiter.collector.elapsed
+        self.armed_seq = waiter.collector.last_seq
+        self.future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+
+    @property
+    def description(self) -> str:
+        text = self._description
+        if callable(text):
+            return text()
+        return text or str(self.matcher)
+
+    def feed(self, message: Message) -> None:
+        """Resolve or reject with ``message`` if it decides this wait."""
+        if self.future.done():
+            return
+        if self.matcher(message):
+            self.future.set_result(message)
+        elif self.fail_on_error and message.category == Category.ERROR:
+            outputs = message.outputs if isinstance(message.outputs, dict) else {}
+            source = outputs.get("source")
+            error = FlowErrorEvent(
+                f"the flow reported an error while waiting for {self.description}: "
+                f"[{source or 'unknown source'}] {message.content}",
+                source=source,
+                content=message.content,
+            )
+            self.future.set_exception(error.with_diagnostics(self._waiter.diagnostics(self)))
+
+    def abort(self, error: WaitAbortedError) -> None:
+        if not self.future.done():
+            own = copy.copy(error)  # one exception object per wait, each with its own story
+            own.message = f"{error.message} while waiting for {self.description}"
+            self.future.set_exception(own.with_diagnostics(self._waiter.diagnostics(self)))
+
+    async def result(self, timeout: float | None) -> Message:
+        """Wait for the outcome; a timeout becomes :class:`FlowTimeoutError`."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.future), timeout)
+        except TimeoutError:
+            waited = self._waiter.collector.elapsed - self.armed_at
+            raise FlowTimeoutError(
+                f"timed out after {waited:.1f}s (timeout {timeout:g}s) "
+                f"waiting for {self.description}",
+                self._waiter.diagnostics(self),
+                timeout=timeout or 0.0,
+            ) from None
+        finally:
+            self.cancel()
+
+    def cancel(self) -> None:
+        self._waiter._pending.discard(self)
+        if not self.future.done():
+            self.future.cancel()
+        elif not self.future.cancelled():
+            self.future.exception()  # mark retrieved: no "exception never retrieved" noise
+
+
+class Expectation:
+    """The handle of :meth:`FlowEventWaiter.expect`; ``value`` is set when the block exits."""
+
+    def __init__(self, wait: PendingWait) -> None:
+        self._wait = wait
+        self._value: Message | None = None
+
+    @property
+    def value(self) -> Message:
+        if self._value is None:
+            raise RuntimeError(
+                "the expected message is known only after the 'async with' block ends"
+            )
+        return self._value
+
+    @property
+    def is_done(self) -> bool:
+        return self._wait.future.done()
+
+
+class FlowEventWaiter:
+    """Waits on a :class:`MessageCollector`; every wait in flowwright goes through here."""
+
+    def __init__(
+        self,
+        collector: MessageCollector,
+        *,
+        describe_state: Callable[[], str] | None = None,
+        fail_on_error: bool = True,
+        tail: int = 12,
+    ) -> None:
+        self.collector = collector
+        self.fail_on_error = fail_on_error
+        self._describe_state = describe_state
+        self._tail = tail
+        self._pending: set[PendingWait] = set()
+        self._closed: WaitAbortedError | None = None
+        collector.subscribe(self._notify)
+
+    @property
+    def closed(self) -> WaitAbortedError | None:
+        """Why the source closed, or ``None`` while it is open."""
+        return self._closed
+
+    def arm(
+        self,
+        matcher: Matcher,
+        *,
+        since: int,
+        description: Description | None = None,
+        fail_on_error: bool | None = None,
+    ) -> PendingWait:
+        """Register a wait now, decided first by the messages numbered after ``since``."""
+        wait = PendingWait(
+            self,
+            matcher,
+            since=since,
+            description=description,
+            fail_on_error=self.fail_on_error if fail_on_error is None else fail_on_error,
+        )
+        for message in self.collector.since(since):
+            wait.feed(message)
+            if wait.future.done():
+                return wait
+        if self._closed is not None:
+            wait.abort(self._closed)
+        else:
+            self._pending.add(wait)
+        return wait
+
+    async def wait_for(
+        self,
+        matcher: Matcher,
+        *,
+        timeout: float | None,
+        since: int,
+        description: Description | None = None,
+        fail_on_error: bool | None = None,
+    ) -> Message:
+        """The first message after ``since`` that ``matcher`` accepts."""
+        wait = self.arm(matcher, since=since, description=description, fail_on_error=fail_on_error)
+        return await wait.result(timeout)
+
+    @asynccontextmanager
+    async def expect(
+        self,
+        matcher: Matcher,
+        *,
+        timeout: float | None,
+        description: Description | None = None,
+        fail_on_error: bool | None = None,
+    ) -> AsyncIterator[Expectation]:
+        """Arm before acting: only messages after entry count; the timeout runs from entry."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        wait = self.arm(
+            matcher,
+            since=self.collector.last_seq,
+            description=description,
+            fail_on_error=fail_on_error,
+        )
+        expectation = Expectation(wait)
+        try:
+            yield expectation
+        except BaseException:
+            wait.cancel()
+            raise
+        remaining = None if deadline is None else max(deadline - loop.time(), 0.0)
+        expectation._value = await wait.result(remaining)
+
+    def close(self, error: WaitAbortedError) -> None:
+        """The source is gone: fail every pending wait now, and every later one at once."""
+        if self._closed is not None:
+            return
+        self._closed = error
+        for wait in tuple(self._pending):
+            wait.abort(error)
+        self._pending.clear()
+
+    def diagnostics(self, wait: PendingWait) -> str:
+        """What arrived instead, and the state of the server, for a failed wait."""
+        arrived = self.collector.since(wait.armed_seq)
+        counts = ", ".join(
+            f"{category} {n}" for category, n in Counter(str(m.category) for m in arrived).items()
+        )
+        lines = [
+            f"  awaited: {wait.description} (messages after #{wait.since})",
+            f"  while waiting: {len(arrived)} new message(s)" + (f" ({counts})" if counts else ""),
+            f"last messages (of {len(self.collector)} recorded):",
+            self.collector.format_tail(self._tail),
+        ]
+        if self._describe_state is not None:
+            lines.append(self._describe_state())
+        return "\n".join(lines)
+
+    def _notify(self, message: Message) -> None:
+        for wait in tuple(self._pending):
+            wait.feed(message)
+            if wait.future.done():
+                self._pending.discard(wait)
