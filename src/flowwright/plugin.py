@@ -1,1 +1,266 @@
-"""The flowwright pytest plugin (registered through the ``pytest11`` entry point)."""
+"""The flowwright pytest plugin (registered through the ``pytest11`` entry point).
+
+It owns the session's server — the embedded reference server started on first use, a
+``--flow-server-cmd`` process, or a running ``--flow-server-url`` — and exposes it through
+fixtures and through :data:`flowwright.config.settings`, so ``FlowTestClient.create()``
+works in a test that asks for no fixture at all. A failing test's report ends with the
+transcript of every client it opened.
+"""
+
+from __future__ import annotations
+
+import shlex
+import tempfile
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from flowwright.client import FlowTestClient
+from flowwright.config import Settings, settings
+from flowwright.runner import DEFAULT_COMMAND, FlowServer, RemoteServer, TestFlowRunner
+from flowwright.simulator import ResponseSimulator
+
+__all__ = [
+    "flow_client",
+    "flow_server",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_report_header",
+    "pytest_runtest_makereport",
+    "pytest_unconfigure",
+    "response_simulator",
+]
+
+_MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server")
+_URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
+
+
+@dataclass(frozen=True)
+class Options:
+    """The plugin's validated settings (command line first, then ini)."""
+
+    server_url: str | None
+    server_cmd: tuple[str, ...] | None
+    timeout: float
+    timeout_factor: float
+
+    def describe_server(self) -> str:
+        if self.server_url:
+            return self.server_url
+        if self.server_cmd:
+            return shlex.join(self.server_cmd)
+        return "embedded reference server (started on first use)"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("flowwright", "flowwright: agent flow testing")
+    options = [
+        (
+            "--flow-server-url",
+            "flow_server_url",
+            "use a running flow server at this URL (ws://host:port) instead of starting one",
+        ),
+        (
+            "--flow-server-cmd",
+            "flow_server_cmd",
+            "command that starts the server under test; '{port}' is replaced by a free port, "
+            "otherwise the server must print its http://host:port URL on stdout",
+        ),
+        (
+            "--flow-timeout",
+            "flow_timeout",
+            "default timeout of every wait, in seconds (default 30)",
+        ),
+        (
+            "--flow-timeout-factor",
+            "flow_timeout_factor",
+            "multiply every timeout by this positive number, for slow machines (default 1)",
+        ),
+    ]
+    for flag, name, help_text in options:
+        group.addoption(flag, dest=name, default=None, help=help_text)
+        parser.addini(name, help=help_text, default=None)
+
+
+def _read_options(config: pytest.Config) -> Options:
+    def get(name: str) -> str | None:
+        value = config.getoption(name)
+        return value if value is not None else config.getini(name) or None
+
+    url, cmd = get("flow_server_url"), get("flow_server_cmd")
+    if url and cmd:
+        raise pytest.UsageError(
+            "--flow-server-url and --flow-server-cmd exclude each other: give one of them"
+        )
+    if url and not url.startswith(_URL_SCHEMES):
+        raise pytest.UsageError(
+            f"--flow-server-url {url!r} is not a URL: it must start with one of "
+            f"{', '.join(_URL_SCHEMES)}"
+        )
+    command = tuple(shlex.split(cmd)) if cmd else None
+    if cmd is not None and not command:
+        raise pytest.UsageError(
+            "--flow-server-cmd is empty: give the command that starts the server"
+        )
+    return Options(
+        server_url=url,
+        server_cmd=command,
+        timeout=_positive(get("flow_timeout"), "--flow-timeout", default=30.0),
+        timeout_factor=_positive(get("flow_timeout_factor"), "--flow-timeout-factor", default=1.0),
+    )
+
+
+def _positive(value: str | None, flag: str, *, default: float) -> float:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number > 0 or number == float("inf"):
+        raise pytest.UsageError(
+            f"{flag} must be a positive number of seconds or factor (e.g. 2 or 0.5), not {value!r}"
+        )
+    return number
+
+
+class SessionServer:
+    """The session's one server, started on first use from any thread, stopped at the end."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.workdir = Path(tempfile.mkdtemp(prefix="flowwright-"))
+        self._server: FlowServer | None = None
+        self._lock = threading.Lock()
+        self._runners: list[TestFlowRunner] = []
+
+    def get(self) -> FlowServer:
+        with self._lock:
+            if self._server is None:
+                if self.options.server_url:
+                    self._server = RemoteServer(self.options.server_url)
+                else:
+                    self._server = self.new_runner("session").start()
+            return self._server
+
+    def new_runner(self, name: str | None = None) -> TestFlowRunner:
+        """A runner with its own log file and storage directory under the session's workdir."""
+        name = name or f"server-{len(self._runners) + 1}"
+        storage = self.workdir / name / "storage"
+        storage.mkdir(parents=True, exist_ok=True)
+        runner = TestFlowRunner(
+            self.options.server_cmd or DEFAULT_COMMAND,
+            log_path=self.workdir / name / "server.log",
+            env={"FLOWWRIGHT_STORAGE": str(storage)},
+            startup_timeout=30.0 * settings.timeout_factor,
+        )
+        self._runners.append(runner)
+        return runner
+
+    def stop(self) -> None:
+        for runner in self._runners:
+            runner.stop()
+
+
+_session_key = pytest.StashKey[SessionServer]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "flow(timeout=None, fail_on_error=True, fresh_server=False): flowwright settings for "
+        "one test: its default wait timeout, whether a system_error fails waits at once, "
+        "and whether it gets a server of its own",
+    )
+    options = _read_options(config)
+    session = SessionServer(options)
+    config.stash[_session_key] = session
+    settings.timeout = options.timeout
+    settings.timeout_factor = options.timeout_factor
+    settings.server = session.get
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    session = config.stash.get(_session_key, None)
+    if session is not None:
+        session.stop()
+    defaults = Settings()
+    for name in ("timeout", "timeout_factor", "fail_on_error", "server"):
+        setattr(settings, name, getattr(defaults, name))
+    settings.clients.clear()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    session = config.stash[_session_key]
+    options = session.options
+    return (
+        f"flowwright: server {options.describe_server()}; timeout {options.timeout:g}s "
+        f"x{options.timeout_factor:g}; workdir {session.workdir}"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Apply the ``flow`` marker for one test and forget the previous test's clients."""
+    marker = request.node.get_closest_marker("flow")
+    kwargs: dict[str, Any] = dict(marker.kwargs) if marker else {}
+    unknown = sorted(set(kwargs) - set(_MARKER_OPTIONS))
+    if unknown:
+        pytest.fail(
+            f"@pytest.mark.flow got unknown option(s) {unknown}; valid: {list(_MARKER_OPTIONS)}",
+            pytrace=False,
+        )
+    saved = (settings.timeout, settings.fail_on_error, settings.server)
+    settings.clients.clear()
+    if kwargs.get("timeout") is not None:
+        settings.timeout = float(kwargs["timeout"])
+    if "fail_on_error" in kwargs:
+        settings.fail_on_error = bool(kwargs["fail_on_error"])
+    runner = None
+    if kwargs.get("fresh_server"):
+        fresh = runner = request.config.stash[_session_key].new_runner()
+        settings.server = lambda: fresh.start()
+    try:
+        yield
+    finally:
+        settings.timeout, settings.fail_on_error, settings.server = saved
+        if runner is not None:
+            runner.stop()
+
+
+@pytest.fixture(scope="session")
+def flow_server(pytestconfig: pytest.Config) -> FlowServer:
+    """The session's server under test (started on first use, stopped at session end)."""
+    return pytestconfig.stash[_session_key].get()
+
+
+@pytest_asyncio.fixture
+async def flow_client() -> AsyncIterator[FlowTestClient]:
+    """A connected client on a fresh session of the test's server."""
+    async with FlowTestClient.create() as client:
+        yield client
+
+
+@pytest.fixture
+def response_simulator() -> ResponseSimulator:
+    """A simulator that confirms by default; add rules with ``.on()`` and ``.script()``."""
+    return ResponseSimulator()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed and settings.clients:
+        for index, client in enumerate(settings.clients):
+            report.sections.append(
+                (
+                    f"flowwright transcript: client {index + 1} ({client.url})",
+                    client.collector.format_tail(200),
+                ),
+            )
+    return report
