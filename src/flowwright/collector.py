@@ -97,7 +97,10 @@ class Message:
         """One line for diagnostics: ``#7 +0.120s result research_result [researcher] ...``."""
         sender = f" [{self.role}]" if self.role else ""
         arrow = ">" if self.direction == "sent" else " "
-        text = self.error if self.category is Category.MALFORMED else self.content
+        if self.category is Category.MALFORMED:
+            text = f"{self.error}: {self.raw}"
+        else:
+            text = self.raw if self.direction == "sent" else self.content
         line = f"{arrow}#{self.seq} +{self.time:.3f}s {self.category} {self.type}{sender} "
         text = " ".join((text or "").split())
         room = max(width - len(line), 20)

@@ -1,0 +1,126 @@
+"""``python -m flowwright_demo``: run the reference flow server until SIGTERM/SIGINT.
+
+The process binds its socket itself (so ``--port 0`` works), prints exactly one line —
+``http://<host>:<port>`` — on stdout once it accepts connections, and exits 0 after a clean
+shutdown. A bad configuration exits 2 with the problem on stderr. Test runners rely on all
+three facts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import uvicorn
+
+from flowwright_demo.app import create_app
+from flowwright_demo.corpus import Corpus, CorpusError
+from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
+
+__all__ = ["main"]
+
+CONFIG_ERROR = 2
+
+logger = logging.getLogger("flowwright_demo")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, announcing its URL once it is listening."""
+
+    def __init__(self, config: uvicorn.Config, url: str) -> None:
+        super().__init__(config)
+        self.url = url
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.url, flush=True)
+            logger.info("= listening on %s", self.url)
+
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="flowwright-demo-server", description="flowwright's reference flow server"
+    )
+    parser.add_argument("--host", help="interface to bind (default: server.host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port")
+    parser.add_argument("--config", help="overlay directory under the conf dir, e.g. 'test'")
+    parser.add_argument(
+        "--conf-dir",
+        type=Path,
+        default=Path(os.environ.get("FLOWWRIGHT_DEMO_CONF") or default_conf_dir()),
+        help="config directory (default: $FLOWWRIGHT_DEMO_CONF, else the repository's conf/)",
+    )
+    parser.add_argument(
+        "--storage",
+        type=Path,
+        default=os.environ.get("FLOWWRIGHT_STORAGE") or None,
+        help="directory for session transcripts (default: $FLOWWRIGHT_STORAGE, else a temp dir)",
+    )
+    parser.add_argument("--log-file", type=Path, help="write the server log to this file")
+    return parser.parse_args(argv)
+
+
+def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
+    """Warnings always reach stderr; the configured level goes to the log file if any."""
+    root = logging.getLogger()
+    root.setLevel(server.log_level)
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.WARNING if log_file else server.log_level)
+    handlers: list[logging.Handler] = [stderr]
+    if log_file:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root.addHandler(handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    try:
+        settings = load_settings(args.conf_dir, args.config)
+        corpus = Corpus.load()
+    except (ConfigError, CorpusError) as exc:
+        print(f"flowwright-demo-server: configuration error: {exc}", file=sys.stderr)
+        return CONFIG_ERROR
+    server = settings.server
+    storage = Path(
+        args.storage or server.storage or tempfile.mkdtemp(prefix="flowwright-demo-")
+    ).resolve()
+    storage.mkdir(parents=True, exist_ok=True)
+    log_file = args.log_file or (storage / server.log_file if server.log_file else None)
+    _configure_logging(server, log_file)
+
+    host = args.host or server.host
+    listener = socket.create_server((host, args.port))
+    port = listener.getsockname()[1]
+    app = create_app(settings, storage, corpus)
+    config = uvicorn.Config(
+        app,
+        log_config=None,  # our handlers (above) receive uvicorn's records too
+        access_log=False,
+        lifespan="on",
+        # Above the app's own limit, so the app answers an oversize frame instead of uvicorn
+        # closing the connection.
+        ws_max_size=max(16 * server.max_frame_bytes, 1 << 20),
+        timeout_graceful_shutdown=5,
+    )
+    logger.info("= storage %s, log file %s", storage, log_file)
+    # uvicorn re-raises the signal that stopped it once it is done; by then the shutdown was
+    # clean, so that signal is ignored and the process exits 0.
+    for handled in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(handled, signal.SIG_IGN)
+    _Server(config, f"http://{host}:{port}").run(sockets=[listener])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The Starlette app: health, the REST shapes Buttermilk's UI calls, and ``WS /ws/{session_id}``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from flowwright_demo.corpus import Corpus
+from flowwright_demo.engine import FlowEngine
+from flowwright_demo.llm import create_llm
+from flowwright_demo.sessions import SessionRegistry
+from flowwright_demo.settings import FlowDefinition, Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, storage: Path, corpus: Corpus | None = None) -> Starlette:
+    """The server's ASGI app; session transcripts are written under ``storage``."""
+    corpus = corpus or Corpus.load()
+    engine = FlowEngine(settings, corpus, create_llm(settings.server.llm, corpus))
+    registry = SessionRegistry(storage)
+
+    def flow(request: Request) -> FlowDefinition:
+        name = request.path_params["flow"]
+        if name not in settings.flows:
+            raise _NotFound(f"unknown flow {name!r} (available: {', '.join(settings.flows)})")
+        return settings.flows[name]
+
+    def datasets_of(definition: FlowDefinition) -> list[str]:
+        return definition.datasets or corpus.datasets()
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def new_session(request: Request) -> JSONResponse:
+        return JSONResponse({"session_id": str(uuid.uuid4())})
+
+    async def flows(request: Request) -> JSONResponse:
+        return JSONResponse({"flow_choices": list(settings.flows)})
+
+    async def flow_info(request: Request) -> JSONResponse:
+        definition = flow(request)
+        return JSONResponse(
+            {
+                "criteria": definition.criteria,
+                "models": definition.models or [settings.server.llm],
+                "datasets": datasets_of(definition),
+            }
+        )
+
+    async def records(request: Request) -> JSONResponse:
+        datasets, dataset = datasets_of(flow(request)), request.path_params["dataset"]
+        if dataset not in datasets:
+            raise _NotFound(f"unknown dataset {dataset!r} (datasets: {', '.join(datasets)})")
+        return JSONResponse(
+            [{"record_id": doc.doc_id, "name": doc.title} for doc in corpus.records(dataset)]
+        )
+
+    async def websocket(socket: WebSocket) -> None:
+        await socket.accept()
+        session = registry.attach(socket.path_params["session_id"], socket)
+        try:
+            while (message := await socket.receive())["type"] == "websocket.receive":
+                await engine.receive(session, message)
+        finally:
+            if registry.detach(session, socket):
+                await engine.close(session)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.shutdown()
+
+    return Starlette(
+        routes=[
+            Route("/health", health),
+            Route("/api/session", new_session),
+            Route("/api/flows", flows),
+            Route("/api/flows/{flow}/info", flow_info),
+            Route("/api/flows/{flow}/datasets/{dataset}/records", records),
+            WebSocketRoute("/ws/{session_id}", websocket),
+        ],
+        lifespan=lifespan,
+        exception_handlers={_NotFound: _not_found},
+    )
+
+
+class _NotFound(Exception):
+    """A flow or dataset named in the URL does not exist (answered with a JSON 404)."""
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error": str(exc)}, status_code=404)

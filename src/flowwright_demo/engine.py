@@ -1,0 +1,193 @@
+"""The flow engine: reads what clients send, starts and steers one flow run per session.
+
+Input is data: each frame is size-checked, JSON-decoded and validated with
+``flowwright.protocol.parse_client`` before anything acts on it. Whatever cannot be used is
+answered with a ``system_error`` that names the problem, on that session only; the
+connection stays open (Buttermilk drops such input silently, which leaves a test hanging).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from flowwright.protocol import (
+    ErrorPayload,
+    ManagerResponse,
+    MessageType,
+    RunFlow,
+    envelope,
+    parse_client,
+)
+from flowwright_demo._validation import describe
+from flowwright_demo.agents import Host, create_agent
+from flowwright_demo.corpus import Corpus, Document
+from flowwright_demo.flows import FLOWS
+from flowwright_demo.llm import LLM
+from flowwright_demo.run import FlowParams, FlowRun
+from flowwright_demo.sessions import Session
+from flowwright_demo.settings import FlowDefinition, Settings
+
+__all__ = ["IGNORED_TYPES", "FlowEngine"]
+
+logger = logging.getLogger(__name__)
+
+IGNORED_TYPES = frozenset({"pull_task", "pull_tox", "TaskProcessingStarted", "TaskProcessingComplete"})
+"""Messages Buttermilk's UI sends that this server does not act on (answered with an error)."""
+
+
+class _Refused(Exception):
+    """Input that cannot be used; the message goes back to the client as a ``system_error``."""
+
+
+class FlowEngine:
+    """Dispatches client frames and owns the runs, at most one per session."""
+
+    def __init__(self, settings: Settings, corpus: Corpus, llm: LLM) -> None:
+        self.settings = settings
+        self.corpus = corpus
+        self.llm = llm
+        self._runs: dict[str, FlowRun] = {}
+
+    async def receive(self, session: Session, message: Mapping[str, Any]) -> None:
+        """Handle one ASGI ``websocket.receive`` message from a session's socket."""
+        try:
+            request = self._decode(session, message)
+            if isinstance(request, RunFlow):
+                await self._run_flow(session, request)
+            else:
+                self._manager_response(session, request)
+        except _Refused as refusal:
+            logger.info("! %s refused: %s", session.id, refusal)
+            error = ErrorPayload(source="server", content=str(refusal))
+            await session.send(envelope(MessageType.SYSTEM_ERROR, error))
+
+    async def close(self, session: Session) -> None:
+        """The session's last socket is gone: stop its flow, then close its transcript."""
+        run = self._runs.pop(session.id, None)
+        if run is not None and run.task is not None:
+            run.task.cancel()
+            await asyncio.wait({run.task})
+        session.close()
+
+    async def shutdown(self) -> None:
+        """Cancel every run (server shutdown)."""
+        tasks = [run.task for run in self._runs.values() if run.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    # ------------------------------------------------------------------ decoding
+
+    def _decode(self, session: Session, message: Mapping[str, Any]) -> RunFlow | ManagerResponse:
+        text = message.get("text")
+        if text is None:
+            data = message.get("bytes") or b""
+            session.record("<", f"<binary frame of {len(data)} bytes>")
+            raise _Refused("binary frames are not accepted: send JSON as a text frame")
+        size, limit = len(text.encode()), self.settings.server.max_frame_bytes
+        if size > limit:
+            session.record("<", f"<text frame of {size} bytes, over the limit>")
+            raise _Refused(f"frame too large: {size} bytes, the limit is {limit} bytes")
+        session.record("<", text)
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise _Refused(f"invalid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise _Refused(f"expected a JSON object, got {type(data).__name__}")
+        if data.get("type") in IGNORED_TYPES:
+            raise _Refused(f"this server does not act on {data['type']!r} messages")
+        try:
+            return parse_client(data)
+        except ValueError as exc:
+            raise _Refused(str(exc)) from None
+
+    # ------------------------------------------------------------------ run_flow
+
+    async def _run_flow(self, session: Session, request: RunFlow) -> None:
+        current = self._runs.get(session.id)
+        if current is not None and current.task is not None:
+            if not current.finishing:
+                raise _Refused(
+                    f"a flow ({current.flow_name!r}) is already running in this session; "
+                    "send a manager_response with halt: true to stop it first"
+                )
+            await asyncio.wait({current.task})  # only its closing messages remain
+        definition = self.settings.flows.get(request.flow)
+        if definition is None:
+            raise _Refused(
+                f"unknown flow {request.flow!r} (available: {', '.join(self.settings.flows)})"
+            )
+        run = self._plan(session, request.flow, definition, request.parameters)
+        self._runs[session.id] = run
+        run.start(FLOWS[definition.kind])
+        assert run.task is not None
+        run.task.add_done_callback(lambda _: self._forget(session.id, run))
+
+    def _plan(
+        self, session: Session, name: str, definition: FlowDefinition, parameters: dict[str, Any]
+    ) -> FlowRun:
+        """Validate a run's parameters and build the run (nothing is sent yet)."""
+        try:
+            params = FlowParams.model_validate(parameters)
+            faults = definition.faults.merged(params.fault)
+        except ValidationError as exc:
+            raise _Refused(f"invalid run_flow parameters for {name!r}: {describe(exc)}") from None
+        record = self._record(params.record_id) if params.record_id is not None else None
+        question = params.prompt or params.query or (record and _question_about(record, params))
+        if not question:
+            raise _Refused(f"run_flow {name!r} needs a 'prompt', a 'query' or a 'record_id'")
+        specs = {spec.role: spec for spec in definition.agents}
+        return FlowRun(
+            flow_name=name,
+            session=session,
+            question=question,
+            record=record,
+            agents=[create_agent(specs[role], self.corpus, self.llm) for role in definition.step_roles],
+            host=Host(self.corpus, self.llm),
+            options=params.options(definition.options),
+            faults=faults,
+        )
+
+    def _record(self, record_id: str) -> Document:
+        try:
+            document = self.corpus.get(record_id)
+        except KeyError:
+            document = None
+        if document is None or document.kind != "record":
+            known = ", ".join(doc.doc_id for doc in self.corpus.records())
+            raise _Refused(f"unknown record_id {record_id!r} (records: {known})")
+        return document
+
+    def _forget(self, session_id: str, run: FlowRun) -> None:
+        if self._runs.get(session_id) is run:
+            del self._runs[session_id]
+
+    # ------------------------------------------------------------------ manager_response
+
+    def _manager_response(self, session: Session, reply: ManagerResponse) -> None:
+        run = self._runs.get(session.id)
+        if run is None or run.finishing:
+            raise _Refused("no flow is running in this session: start one with run_flow")
+        if reply.halt:
+            logger.debug("= %s halt", session.id)
+            run.halt()
+        elif not run.deliver(reply):
+            raise _Refused(
+                "nothing is awaiting an answer right now (an agent is at work): send "
+                "interrupt: true to pause the flow or halt: true to stop it"
+            )
+
+
+def _question_about(record: Document, params: FlowParams) -> str:
+    criteria = params.criteria
+    if isinstance(criteria, list):
+        criteria = ", ".join(criteria)
+    return f"Does this post violate {criteria or 'the community standards'}? Post: {record.text}"

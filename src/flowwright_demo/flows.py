@@ -1,0 +1,123 @@
+"""The flow logic, one coroutine per ``kind`` a flow's YAML may name.
+
+``pipeline`` (the osb flow): the host asks once, then runs the agents in order and sums up.
+``chat``: one agent answers turn after turn until the human says done. Both speak to the
+human and run agents only through the :class:`~flowwright_demo.run.FlowRun` they are given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flowwright.protocol import ManagerResponse, UIPrompt
+from flowwright_demo.agents import Task
+from flowwright_demo.llm import ChatTurn
+from flowwright_demo.run import Flow, FlowRun
+
+__all__ = ["DONE_WORDS", "FLOWS", "chat", "decide", "pipeline"]
+
+CONFIRM_OPTIONS = ["confirm", "reject"]
+DONE_WORDS = frozenset({"done", "bye", "exit"})
+"""Replies that end a chat flow."""
+
+
+def decide(reply: ManagerResponse) -> bool | str:
+    """A reply at a confirm prompt: True (go), False (stop) or a new question (free text).
+
+    ``confirm`` defaults to false, so a reply is a rejection unless it confirms — except that
+    other non-empty text is a correction or follow-up, which is taken as the new question.
+    """
+    text = (reply.content or "").strip()
+    if reply.confirm or reply.selection == "confirm" or text.lower() == "confirm":
+        return True
+    if reply.selection == "reject" or not text or text.lower() == "reject":
+        return False
+    return text
+
+
+async def _agree(run: FlowRun, question: str, render: Callable[[str], str]) -> str | None:
+    """Ask until the human confirms (returns the question, perhaps corrected) or rejects."""
+    while True:
+        reply = await run.ask(UIPrompt(content=render(question), options=CONFIRM_OPTIONS))
+        decision = decide(reply)
+        if decision is True:
+            return question
+        if decision is False:
+            return None
+        question = decision
+        await run.say(f"Understood: the question is now '{question}'.")
+
+
+async def pipeline(run: FlowRun) -> None:
+    """Confirm once (or before every step), run each agent in order, then summarise."""
+    names = " and ".join(agent.role for agent in run.agents)
+    question = await _agree(
+        run,
+        run.question,
+        lambda q: f"I will research: '{q}' with {names}. Shall I proceed? "
+        "Confirm to start, reject to stop.",
+    )
+    if question is None:
+        await run.say("Understood: stopping here, no agent was run.")
+        return
+    findings: dict[str, str] = {}
+    total = len(run.agents)
+    for index, agent in enumerate(run.agents):
+        await run.checkpoint()
+        if run.options.confirm_each_step:
+            step_question = await _agree(
+                run,
+                question,
+                lambda q, agent=agent, index=index: f"Step {index + 1} of {total}: "
+                f"{agent.role} ({agent.info.description}) on '{q}'. Shall I proceed? "
+                "Confirm to run it, reject to skip it.",
+            )
+            if step_question is None:
+                await run.say(f"Skipping {agent.role}.")
+                continue
+            question = step_question
+        output = await run.run_step(
+            agent,
+            Task(question, run.post, dict(findings)),
+            index=index,
+            more_tasks_remain=index < total - 1,
+        )
+        findings[agent.role] = output.text if output else f"{agent.role} failed; no result."
+    await run.checkpoint()
+    summary = await run.host.run(Task(question, run.post, findings))
+    await run.send(summary.message)
+
+
+async def chat(run: FlowRun) -> None:
+    """Answer the prompt, then each free-text reply, until done/bye/exit or ``max_turns``."""
+    (agent,) = run.agents
+    max_turns = run.options.max_turns
+    history: list[ChatTurn] = []
+    text = run.question
+    turn = 0
+    while True:
+        await run.checkpoint()
+        history.append({"role": "user", "content": text})
+        output = await run.run_step(
+            agent,
+            Task(text, run.post, history=tuple(history)),
+            index=turn,
+            more_tasks_remain=max_turns is None or turn + 1 < max_turns,
+        )
+        if output is not None:
+            history.append({"role": "assistant", "content": output.text})
+        turn += 1
+        if max_turns is not None and turn >= max_turns:
+            await run.say(f"That was the last turn (max_turns: {max_turns}). Goodbye.")
+            return
+        text = ""
+        while not text:  # an empty reply asks again
+            reply = await run.ask(UIPrompt(content="Anything else? Reply 'done' to finish."))
+            text = (reply.content or "").strip()
+        if text.lower() in DONE_WORDS:
+            await run.say("Goodbye.")
+            return
+
+
+FLOWS: dict[str, Flow] = {"pipeline": pipeline, "chat": chat}
+"""The logic behind each ``kind`` in ``conf/flows/*.yaml``."""

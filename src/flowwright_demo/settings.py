@@ -1,0 +1,189 @@
+"""Configuration: YAML files composed into one validated :class:`Settings`.
+
+A config directory has ``server.yaml`` and ``flows/<name>.yaml``; a named overlay such as
+``conf/test/`` has the same layout and is deep-merged on top. Every problem becomes a
+:class:`ConfigError` naming the file(s) and the key, because a server that starts with a
+mistyped option is worse than one that refuses to start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from flowwright_demo._validation import describe
+from flowwright_demo.faults import Faults
+
+__all__ = [
+    "AgentSpec",
+    "ConfigError",
+    "FlowDefinition",
+    "FlowOptions",
+    "Role",
+    "ServerSettings",
+    "Settings",
+    "default_conf_dir",
+    "load_settings",
+]
+
+_M = TypeVar("_M", bound=BaseModel)
+
+Role = Literal["researcher", "policy_analyst", "assistant"]
+"""The agent roles this server implements (see ``agents.py``)."""
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and the key."""
+
+
+class _Strict(BaseModel):
+    """Unknown keys are errors: a typo in YAML must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Strict):
+    """``server.yaml``: how the process runs."""
+
+    host: str = "127.0.0.1"
+    llm: str = "deterministic"
+    tracing: Literal[False] = False
+    """Buttermilk's key, kept for compatibility: this server has no tracing backend."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: str | None = None
+    """Relative paths are resolved against the storage directory."""
+    storage: str | None = None
+    """Where session transcripts go; ``None`` means a fresh temporary directory."""
+    max_frame_bytes: int = Field(default=64 * 1024, gt=0)
+
+
+class AgentSpec(_Strict):
+    """One agent of a flow, as the flow's YAML describes it."""
+
+    role: Role
+    name: str
+    description: str
+
+
+class FlowOptions(_Strict):
+    """Per-flow behaviour; each can be overridden by a ``run_flow`` parameter of the same name."""
+
+    confirm_each_step: bool = False
+    step_delay: float = Field(default=0.0, ge=0, le=60)
+    max_turns: int | None = Field(default=None, gt=0)
+
+
+class FlowDefinition(_Strict):
+    """``flows/<name>.yaml``: which logic runs (``kind``), with which agents, in which order."""
+
+    kind: Literal["pipeline", "chat"]
+    description: str
+    agents: list[AgentSpec] = Field(min_length=1)
+    steps: list[str] | None = None
+    """Roles in the order they run (pipeline flows); defaults to the order of ``agents``."""
+    options: FlowOptions = Field(default_factory=FlowOptions)
+    criteria: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    datasets: list[str] = Field(default_factory=list)
+    faults: Faults = Field(default_factory=Faults)
+
+    @model_validator(mode="after")
+    def _steps_name_agents(self) -> FlowDefinition:
+        roles = [agent.role for agent in self.agents]
+        if len(set(roles)) != len(roles):
+            raise ValueError(f"agents: each role may appear once, got {roles}")
+        unknown = [step for step in self.steps or [] if step not in roles]
+        if unknown:
+            raise ValueError(f"steps: {unknown} name no agent of this flow (agents: {roles})")
+        if self.kind == "chat" and len(roles) != 1:
+            raise ValueError(f"agents: a chat flow has exactly one agent, got {roles}")
+        return self
+
+    @property
+    def step_roles(self) -> list[str]:
+        return list(self.steps) if self.steps is not None else [a.role for a in self.agents]
+
+
+class Settings(_Strict):
+    """Everything the server needs, validated."""
+
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    flows: dict[str, FlowDefinition]
+
+
+def default_conf_dir() -> Path:
+    """The repository's ``conf/`` next to ``src/`` (overridden by ``FLOWWRIGHT_DEMO_CONF``)."""
+    return Path(__file__).resolve().parents[2] / "conf"
+
+
+def load_settings(conf_dir: Path, config: str | None = None) -> Settings:
+    """Read ``conf_dir`` and, if ``config`` is given, the overlay ``conf_dir/config/``."""
+    if not conf_dir.is_dir():
+        raise ConfigError(f"{conf_dir}: config directory not found")
+    tree, sources = _read_layer(conf_dir)
+    if config:
+        overlay = conf_dir / config
+        if not overlay.is_dir() or config in {"flows", "."} or "/" in config:
+            raise ConfigError(f"{overlay}: no such config overlay directory")
+        layer, layer_sources = _read_layer(overlay)
+        tree = _deep_merge(tree, layer)
+        for section, files in layer_sources.items():
+            sources.setdefault(section, []).extend(files)
+    if not tree.get("flows"):
+        raise ConfigError(f"{conf_dir / 'flows'}: no flow definitions (*.yaml) found")
+    server = _validate(ServerSettings, tree.get("server", {}), sources.get("server", []))
+    flows = {
+        name: _validate(FlowDefinition, data, sources[f"flows.{name}"])
+        for name, data in sorted(tree["flows"].items())
+    }
+    return Settings(server=server, flows=flows)
+
+
+def _read_layer(directory: Path) -> tuple[dict[str, Any], dict[str, list[Path]]]:
+    """One config layer as a tree, with the files that fed each section (for error messages)."""
+    tree: dict[str, Any] = {"flows": {}}
+    sources: dict[str, list[Path]] = {}
+    for path in sorted(directory.glob("*.y*ml")):
+        if path.stem != "server":
+            raise ConfigError(f"{path}: unexpected config file (expected server.yaml, flows/*.yaml)")
+        tree["server"] = _read_yaml(path)
+        sources["server"] = [path]
+    for path in sorted((directory / "flows").glob("*.y*ml")):
+        tree["flows"][path.stem] = _read_yaml(path)
+        sources[f"flows.{path.stem}"] = [path]
+    return tree, sources
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(data).__name__}")
+    return data
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; any other value in ``override`` replaces the base value."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validate(model: type[_M], data: Any, files: list[Path]) -> _M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        where = " + ".join(str(path) for path in files) or "(defaults)"
+        raise ConfigError(f"{where}: {describe(exc)}") from None
