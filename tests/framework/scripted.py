@@ -77,4 +77,6 @@ def result(role: str, text: str) -> str:
 
 
 def completed() -> str:
-    return envelope("system_message", {"content": "flow_completed", "source": "orchestrator"}).to_json()
+    return envelope(
+        "system_message", {"content": "flow_completed", "source": "orchestrator"}
+    ).to_json()

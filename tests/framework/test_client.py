@@ -35,7 +35,13 @@ async def test_start_flow_sends_parameters_and_records_the_frame(scripted: Scrip
         async with client.expect(category="prompt", timeout=5):
             await scripted.send(prompt())
     assert scripted.received == [
-        {"type": "run_flow", "flow": "osb", "record_id": "r1", "criteria": "hate", "prompt": "What?"}
+        {
+            "type": "run_flow",
+            "flow": "osb",
+            "record_id": "r1",
+            "criteria": "hate",
+            "prompt": "What?",
+        }
     ]
 
 
