@@ -112,7 +112,10 @@ def _sections(prompt: str, headings: Sequence[str]) -> dict[str, str]:
 
 
 def _host_summary(prompt: str) -> str:
-    """Two sentences: the finding most relevant to the question, then the conclusion if any."""
+    """Two sentences: the finding most relevant to the question, then the conclusion if any.
+
+    Findings that merely repeat the conclusion are skipped, so the two sentences say two things.
+    """
     parts = _sections(prompt, ("Question", "Findings"))
     sentences = _sentences(parts.get("Findings", prompt))
     question = parts.get("Question", "")
@@ -120,7 +123,9 @@ def _host_summary(prompt: str) -> str:
     if conclusion is None:
         picked = _pick(sentences, question, 2)
     else:
-        picked = [*_pick([s for s in sentences if s != conclusion], question, 1), conclusion]
+        claim = conclusion.removeprefix("Conclusion:").strip().rstrip(".")
+        others = [s for s in sentences if s != conclusion and claim not in s]
+        picked = [*_pick(others, question, 1), conclusion]
     return " ".join(_terminated(s) for s in picked) or "There are no findings to summarise."
 
 
