@@ -22,6 +22,7 @@ import uvicorn
 
 from flowwright_demo.app import create_app
 from flowwright_demo.corpus import Corpus, CorpusError
+from flowwright_demo.llm import LLM, create_llm
 from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
 
 __all__ = ["main"]
@@ -83,11 +84,19 @@ def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
         root.addHandler(handler)
 
 
+def _llm(name: str, corpus: Corpus) -> LLM:
+    try:
+        return create_llm(name, corpus)
+    except ValueError as exc:
+        raise ConfigError(f"server.llm: {exc}") from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     try:
         settings = load_settings(args.conf_dir, args.config)
         corpus = Corpus.load()
+        llm = _llm(settings.server.llm, corpus)
     except (ConfigError, CorpusError) as exc:
         print(f"flowwright-demo-server: configuration error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
@@ -102,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host = args.host or server.host
     listener = socket.create_server((host, args.port))
     port = listener.getsockname()[1]
-    app = create_app(settings, storage, corpus)
+    app = create_app(settings, storage, corpus, llm)
     config = uvicorn.Config(
         app,
         log_config=None,  # our handlers (above) receive uvicorn's records too

@@ -79,7 +79,9 @@ class Agent(ABC):
         return await asyncio.to_thread(self._llm.complete, messages)
 
     def _chat(self, text: str) -> AgentOutput:
-        return AgentOutput(envelope(MessageType.CHAT_MESSAGE, ChatPayload(content=text), agent=self.info), text)
+        return AgentOutput(
+            envelope(MessageType.CHAT_MESSAGE, ChatPayload(content=text), agent=self.info), text
+        )
 
 
 class Researcher(Agent):
@@ -100,9 +102,7 @@ class Researcher(Agent):
             ],
             response=response,
         )
-        return AgentOutput(
-            envelope(MessageType.RESEARCH_RESULT, result, agent=self.info), response
-        )
+        return AgentOutput(envelope(MessageType.RESEARCH_RESULT, result, agent=self.info), response)
 
 
 class PolicyAnalyst(Agent):
@@ -150,7 +150,7 @@ class Host(Agent):
 
     async def run(self, task: Task) -> AgentOutput:
         """Summarise the findings of a pipeline run for the human."""
-        findings = "\n\n".join(f"{role}: {text}" for role, text in task.findings.items())
+        findings = "\n\n".join(task.findings.values())
         summary = await self._complete(
             "You are the host. Summarise the findings for the human in two sentences.",
             [{"role": "user", "content": f"Question: {task.question}\n\nFindings:\n{findings}"}],
@@ -173,6 +173,9 @@ AGENT_TYPES: dict[Role, type[Agent]] = {
 def create_agent(spec: AgentSpec, corpus: Corpus, llm: LLM) -> Agent:
     """The agent for one entry of a flow's ``agents:`` list (ids are ``<role>-1``)."""
     info = AgentInfo(
-        agent_id=f"{spec.role}-1", role=spec.role, agent_name=spec.name, description=spec.description
+        agent_id=f"{spec.role}-1",
+        role=spec.role,
+        agent_name=spec.name,
+        description=spec.description,
     )
     return AGENT_TYPES[spec.role](info, corpus, llm)

@@ -15,17 +15,16 @@ from starlette.websockets import WebSocket
 
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
-from flowwright_demo.llm import create_llm
+from flowwright_demo.llm import LLM
 from flowwright_demo.sessions import SessionRegistry
 from flowwright_demo.settings import FlowDefinition, Settings
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings, storage: Path, corpus: Corpus | None = None) -> Starlette:
+def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> Starlette:
     """The server's ASGI app; session transcripts are written under ``storage``."""
-    corpus = corpus or Corpus.load()
-    engine = FlowEngine(settings, corpus, create_llm(settings.server.llm, corpus))
+    engine = FlowEngine(settings, corpus, llm)
     registry = SessionRegistry(storage)
 
     def flow(request: Request) -> FlowDefinition:

@@ -37,7 +37,9 @@ __all__ = ["IGNORED_TYPES", "FlowEngine"]
 
 logger = logging.getLogger(__name__)
 
-IGNORED_TYPES = frozenset({"pull_task", "pull_tox", "TaskProcessingStarted", "TaskProcessingComplete"})
+IGNORED_TYPES = frozenset(
+    {"pull_task", "pull_tox", "TaskProcessingStarted", "TaskProcessingComplete"}
+)
 """Messages Buttermilk's UI sends that this server does not act on (answered with an error)."""
 
 
@@ -150,7 +152,9 @@ class FlowEngine:
             session=session,
             question=question,
             record=record,
-            agents=[create_agent(specs[role], self.corpus, self.llm) for role in definition.step_roles],
+            agents=[
+                create_agent(specs[role], self.corpus, self.llm) for role in definition.step_roles
+            ],
             host=Host(self.corpus, self.llm),
             options=params.options(definition.options),
             faults=faults,

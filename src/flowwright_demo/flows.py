@@ -54,8 +54,10 @@ async def pipeline(run: FlowRun) -> None:
     question = await _agree(
         run,
         run.question,
-        lambda q: f"I will research: '{q}' with {names}. Shall I proceed? "
-        "Confirm to start, reject to stop.",
+        lambda q: (
+            f"I will research: '{q}' with {names}. Shall I proceed? "
+            "Confirm to start, reject to stop."
+        ),
     )
     if question is None:
         await run.say("Understood: stopping here, no agent was run.")
@@ -68,9 +70,11 @@ async def pipeline(run: FlowRun) -> None:
             step_question = await _agree(
                 run,
                 question,
-                lambda q, agent=agent, index=index: f"Step {index + 1} of {total}: "
-                f"{agent.role} ({agent.info.description}) on '{q}'. Shall I proceed? "
-                "Confirm to run it, reject to skip it.",
+                lambda q, agent=agent, index=index: (
+                    f"Step {index + 1} of {total}: "
+                    f"{agent.role} ({agent.info.description}) on '{q}'. Shall I proceed? "
+                    "Confirm to run it, reject to skip it."
+                ),
             )
             if step_question is None:
                 await run.say(f"Skipping {agent.role}.")

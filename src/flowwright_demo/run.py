@@ -223,7 +223,9 @@ class FlowRun:
             await self.send(_event("flow_halted"))
         elif (exc := body.exception()) is not None:
             logger.error("! %s flow %s failed", self.session.id, self.flow_name, exc_info=exc)
-            error = ErrorPayload(source=ORCHESTRATOR, content=f"flow {self.flow_name} failed: {exc!r}")
+            error = ErrorPayload(
+                source=ORCHESTRATOR, content=f"flow {self.flow_name} failed: {exc!r}"
+            )
             await self.send(envelope(MessageType.SYSTEM_ERROR, error))
         await self.send(_event(FLOW_COMPLETED))
         await self.send(_progress("finished", message=f"flow {self.flow_name} finished"))

@@ -149,7 +149,9 @@ def _read_layer(directory: Path) -> tuple[dict[str, Any], dict[str, list[Path]]]
     sources: dict[str, list[Path]] = {}
     for path in sorted(directory.glob("*.y*ml")):
         if path.stem != "server":
-            raise ConfigError(f"{path}: unexpected config file (expected server.yaml, flows/*.yaml)")
+            raise ConfigError(
+                f"{path}: unexpected config file (expected server.yaml, flows/*.yaml)"
+            )
         tree["server"] = _read_yaml(path)
         sources["server"] = [path]
     for path in sorted((directory / "flows").glob("*.y*ml")):
