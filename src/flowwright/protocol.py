@@ -297,6 +297,10 @@ def text_of(message: Envelope | Malformed) -> str:
         ]
     if parts:
         return "\n".join(parts)
+    if isinstance(outputs.get("status"), str):  # progress and task updates: "researcher started"
+        who = outputs.get("role") or outputs.get("source") or ""
+        error = " (error)" if outputs.get("is_error") else ""
+        return f"{who} {outputs['status']}{error}".strip()
     return json.dumps(outputs, ensure_ascii=False, default=str)
 
 

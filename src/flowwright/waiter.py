@@ -126,17 +126,21 @@ class PendingWait:
             own.message = f"{error.message} while waiting for {self.description}"
             self.future.set_exception(own.with_diagnostics(self._waiter.diagnostics(self)))
 
-    async def result(self, timeout: float | None) -> Message:
-        """Wait for the outcome; a timeout becomes :class:`FlowTimeoutError`."""
+    async def result(self, timeout: float | None, *, total: float | None = None) -> Message:
+        """Wait for the outcome; a timeout becomes :class:`FlowTimeoutError`.
+
+        ``total`` is the timeout to report when ``timeout`` is what remains of it.
+        """
+        total = timeout if total is None else total
         try:
             return await asyncio.wait_for(asyncio.shield(self.future), timeout)
         except TimeoutError:
             waited = self._waiter.collector.elapsed - self.armed_at
             raise FlowTimeoutError(
-                f"timed out after {waited:.1f}s (timeout {timeout:g}s) "
+                f"timed out after {waited:.1f}s (timeout {total:g}s) "
                 f"waiting for {self.description}",
                 self._waiter.diagnostics(self),
-                timeout=timeout or 0.0,
+                timeout=total or 0.0,
             ) from None
         finally:
             self.cancel()
@@ -257,7 +261,7 @@ class FlowEventWaiter:
             wait.cancel()
             raise
         remaining = None if deadline is None else max(deadline - loop.time(), 0.0)
-        expectation._value = await wait.result(remaining)
+        expectation._value = await wait.result(remaining, total=timeout)
 
     def close(self, error: WaitAbortedError) -> None:
         """The source is gone: fail every pending wait now, and every later one at once."""

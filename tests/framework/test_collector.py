@@ -1,0 +1,91 @@
+"""MessageCollector: numbering, categories, queries, export; it never loses a frame."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flowwright import Category, MessageCollector
+from tests.framework.scripted import completed, error, prompt, result
+
+
+def test_every_frame_is_numbered_timed_and_categorised() -> None:
+    ticks = iter([100.0, 100.5, 101.0, 101.25, 102.0])
+    collector = MessageCollector(clock=lambda: next(ticks))
+    frames = [prompt(), "garbage", result("researcher", "found"), completed()]
+    messages = [collector.append(frame) for frame in frames]
+    assert [m.seq for m in messages] == [1, 2, 3, 4]
+    assert [m.time for m in messages] == [0.5, 1.0, 1.25, 2.0]
+    assert [m.category for m in messages] == [
+        Category.PROMPT,
+        Category.MALFORMED,
+        Category.CHAT,
+        Category.LIFECYCLE,
+    ]
+    assert messages[3].is_flow_completed
+    assert len(collector) == 4
+    assert collector[3].agent == "researcher-1"
+    assert collector[3].role == "researcher"
+
+
+def test_queries() -> None:
+    collector = MessageCollector()
+    for frame in [
+        prompt("Proceed?"),
+        result("researcher", "hate speech found"),
+        result("policy_analyst", "violates"),
+        error("boom"),
+    ]:
+        collector.append(frame)
+    collector.append('{"type":"run_flow","flow":"osb"}', direction="sent")
+    assert [m.seq for m in collector.by_category(Category.CHAT)] == [2, 3]
+    assert [m.seq for m in collector.by_agent("policy_analyst")] == [3]
+    assert [m.seq for m in collector.matching("HATE speech")] == [2]
+    assert [m.seq for m in collector.filter(since=2)] == [3, 4]
+    assert [m.seq for m in collector.filter(category=Category.SENT, direction="sent")] == [5]
+    assert collector.counts() == {"prompt": 1, "chat": 2, "error": 1, "sent": 1}
+    with pytest.raises(IndexError, match=r"no message #9; the collector holds #1..#5"):
+        collector[9]
+
+
+def test_a_failing_listener_loses_nothing() -> None:
+    collector = MessageCollector()
+    seen: list[int] = []
+
+    def broken(message: object) -> None:
+        raise RuntimeError("listener bug")
+
+    collector.subscribe(broken)
+    collector.subscribe(lambda m: seen.append(m.seq))
+    collector.append(prompt())
+    collector.append(prompt())
+    assert seen == [1, 2]
+    assert len(collector) == 2
+
+
+def test_jsonl_export(tmp_path: Path) -> None:
+    collector = MessageCollector()
+    collector.append(result("researcher", "found"))
+    collector.append("not json")
+    path = tmp_path / "t.jsonl"
+    text = collector.to_jsonl(path)
+    assert path.read_text() == text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert lines[0]["role"] == "researcher"
+    assert lines[0]["content"] == "found"
+    assert lines[1]["category"] == "malformed"
+    assert lines[1]["raw"] == "not json"
+    assert "not JSON" in lines[1]["error"]
+
+
+def test_format_tail_truncates_and_counts() -> None:
+    collector = MessageCollector()
+    for i in range(30):
+        collector.append(result("researcher", f"item {i} " + "x" * 300))
+    tail = collector.format_tail(5)
+    assert tail.startswith("  … 25 earlier messages not shown")
+    assert "#30" in tail
+    assert "#25" not in tail
+    assert all(len(line) <= 125 for line in tail.splitlines())
