@@ -291,6 +291,8 @@ class TestFlowRunner:
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         except OSError as exc:
+            self._log.close()
+            self._log = None
             raise ServerStartError(
                 f"could not start the server: {shlex.join(command)}: {exc}"
             ) from exc
@@ -318,6 +320,7 @@ class TestFlowRunner:
             if not self._url_seen.is_set() and (match := _URL.search(line)):
                 self.base_url = match.group(1).decode()
                 self._url_seen.set()
+        process.stdout.close()
         returncode = process.wait()
         with self._lock:
             self._exited.set()

@@ -1,0 +1,108 @@
+"""TestFlowRunner with real processes: start, health, exit detection, clean stop."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from flowwright import FlowTestClient, ServerExitedError, ServerStartError, TestFlowRunner
+
+PORT_SERVER = """
+import http.server, sys
+class Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b'{"status": "ok"}')
+    def log_message(self, *args): pass
+print("starting on", sys.argv[1], flush=True)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+
+def refused(base_url: str) -> bool:
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.socket() as sock:
+        return sock.connect_ex((host, int(port))) != 0
+
+
+def test_reference_server_starts_healthy_and_stops_cleanly(tmp_path: Path) -> None:
+    runner = TestFlowRunner(log_path=tmp_path / "server.log")
+    with runner:
+        assert runner.is_running
+        with urllib.request.urlopen(f"{runner.base_url}/health") as response:
+            assert response.read() == b'{"status":"ok"}'
+        assert runner.ws_url.startswith("ws://127.0.0.1:")
+    assert runner.returncode == 0  # SIGTERM is a clean shutdown
+    assert refused(runner.base_url)
+    assert runner.base_url in (tmp_path / "server.log").read_text()
+
+
+def test_port_placeholder_and_exit_callback(tmp_path: Path) -> None:
+    script = tmp_path / "server.py"
+    script.write_text(PORT_SERVER)
+    runner = TestFlowRunner([sys.executable, str(script), "{port}"])
+    codes: list[int] = []
+    with runner:
+        runner.on_exit(codes.append)
+        assert runner.log_tail(1) == [f"starting on {runner.base_url.rsplit(':', 1)[1]}"]
+        assert runner.kill() == -9
+        assert runner.wait_exited(5) == -9
+    assert codes == [-9]
+    assert "killed by SIGKILL" in runner.describe()
+
+
+def test_a_server_that_exits_during_startup_is_reported_with_its_log() -> None:
+    runner = TestFlowRunner([sys.executable, "-c", "print('config is broken'); exit(3)"])
+    with pytest.raises(ServerStartError) as caught:
+        runner.start()
+    text = str(caught.value)
+    assert "server exited during start-up (exit code 3)" in text
+    assert "| config is broken" in text
+
+
+def test_a_silent_server_times_out_and_is_not_left_running() -> None:
+    runner = TestFlowRunner([sys.executable, "-c", "import time; time.sleep(60)"],
+                            startup_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(ServerStartError, match="did not print its URL"):
+        runner.start()
+    assert time.monotonic() - started < 5
+    assert not runner.is_running
+
+
+def test_a_missing_program_is_a_start_error() -> None:
+    with pytest.raises(ServerStartError, match="could not start the server"):
+        TestFlowRunner(["/nonexistent/server"]).start()
+
+
+async def test_server_killed_mid_flow_fails_the_wait_in_under_a_second() -> None:
+    with TestFlowRunner() as runner:
+        async with FlowTestClient.create(server=runner) as client:
+            await client.start_flow("osb", "What is the hate speech policy?")
+            await client.wait_for_ui_message(timeout=30)
+            started = time.monotonic()
+            with pytest.raises(ServerExitedError) as caught:
+                async with client.expect(category="result", timeout=60):
+                    runner.kill()
+            assert time.monotonic() - started < 1
+    assert caught.value.returncode == -9
+    text = str(caught.value)
+    assert "the server process exited (killed by SIGKILL) while waiting for result" in text
+    assert "server log, last" in text
+
+
+async def test_server_exiting_by_fault_injection_carries_its_exit_code() -> None:
+    with TestFlowRunner() as runner:
+        async with FlowTestClient.create(server=runner) as client:
+            await client.start_flow(
+                "osb", "What is the hate speech policy?", fault={"exit_after": 3, "exit_code": 70})
+            started = time.monotonic()
+            with pytest.raises(ServerExitedError) as caught:
+                await client.wait_for_completion(timeout=60)
+            assert time.monotonic() - started < 1
+    assert caught.value.returncode == 70
+    assert "exit code 70" in str(caught.value)
