@@ -129,9 +129,8 @@ class FlowEngine:
             )
         run = self._plan(session, request.flow, definition, request.parameters)
         self._runs[session.id] = run
-        run.start(FLOWS[definition.kind])
-        assert run.task is not None
-        run.task.add_done_callback(lambda _: self._forget(session.id, run))
+        task = run.start(FLOWS[definition.kind])
+        task.add_done_callback(lambda _: self._forget(session.id, run))
 
     def _plan(
         self, session: Session, name: str, definition: FlowDefinition, parameters: dict[str, Any]

@@ -107,8 +107,9 @@ class FlowRun:
 
     # ------------------------------------------------------------------ engine side
 
-    def start(self, flow: Flow) -> None:
+    def start(self, flow: Flow) -> asyncio.Task[None]:
         self.task = asyncio.create_task(self._supervise(flow), name=f"run-{self.session.id}")
+        return self.task
 
     def deliver(self, reply: ManagerResponse) -> bool:
         """Route a manager message (not halt) to the run; False if nothing can take it."""

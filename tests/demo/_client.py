@@ -1,0 +1,163 @@
+"""A raw WebSocket client and server starter for the reference server's tests.
+
+The client is deliberately not flowwright's FlowTestClient: the server is verified on its
+own, with nothing but ``websockets`` and the pure protocol module, so the framework can then
+be tested against it. Every wait is for a message matching a predicate, under a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from flowwright.protocol import FLOW_COMPLETED, Envelope, Malformed, parse
+from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
+
+__all__ = [
+    "TIMEOUT",
+    "DemoClient",
+    "Message",
+    "completed",
+    "label",
+    "of_type",
+    "open_client",
+    "start_server",
+    "timeline",
+]
+
+TIMEOUT = 10.0 * float(os.environ.get("FLOWWRIGHT_TEST_TIMEOUT_FACTOR", "1"))
+"""Seconds any single wait may take (scaled for slow machines)."""
+
+Message = Envelope | Malformed
+Predicate = Callable[[Message], bool]
+
+
+def of_type(type_: str, **outputs: Any) -> Predicate:
+    """Matches an envelope of ``type_`` whose ``outputs`` contain these key/values."""
+
+    def match(message: Message) -> bool:
+        if not isinstance(message, Envelope) or message.type != type_:
+            return False
+        data = message.outputs if isinstance(message.outputs, dict) else {}
+        return all(data.get(key) == value for key, value in outputs.items())
+
+    return match
+
+
+completed = of_type("system_message", content=FLOW_COMPLETED)
+
+
+class DemoClient:
+    """One WebSocket connection to one session; remembers every message it received."""
+
+    def __init__(self, connection: ClientConnection, session_id: str) -> None:
+        self.connection = connection
+        self.session_id = session_id
+        self.messages: list[Message] = []
+
+    async def send(self, message: dict[str, Any] | str | bytes) -> None:
+        await self.connection.send(json.dumps(message) if isinstance(message, dict) else message)
+
+    async def run_flow(self, flow: str = "osb", **params: Any) -> None:
+        await self.send({"type": "run_flow", "flow": flow, **params})
+
+    async def answer(self, **fields: Any) -> None:
+        await self.send({"type": "manager_response", **fields})
+
+    async def until(self, predicate: Predicate, timeout: float = TIMEOUT) -> list[Message]:
+        """Receive until ``predicate`` matches; the messages received by this call, in order."""
+        seen: list[Message] = []
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    message = parse(await self.connection.recv())
+                    seen.append(message)
+                    self.messages.append(message)
+                    if predicate(message):
+                        return seen
+        except TimeoutError:
+            summary = "\n".join(f"  {_brief(m)}" for m in seen) or "  (nothing)"
+            raise AssertionError(
+                f"no matching message within {timeout}s; received:\n{summary}"
+            ) from None
+
+    async def until_completed(self, timeout: float = TIMEOUT) -> list[Message]:
+        return await self.until(completed, timeout)
+
+    async def prompt(self, timeout: float = TIMEOUT) -> Envelope:
+        """Wait for the next ``ui_message`` and return it."""
+        message = (await self.until(of_type("ui_message"), timeout))[-1]
+        assert isinstance(message, Envelope)
+        return message
+
+    async def error(self, timeout: float = TIMEOUT) -> str:
+        """Wait for the next ``system_error`` and return its content."""
+        message = (await self.until(of_type("system_error"), timeout))[-1]
+        assert isinstance(message, Envelope)
+        assert isinstance(message.outputs, dict)
+        return str(message.outputs["content"])
+
+
+def _brief(message: Message) -> str:
+    if isinstance(message, Malformed):
+        return f"MALFORMED {message.raw[:80]!r}"
+    return f"{message.type} {json.dumps(message.outputs)[:120]}"
+
+
+@asynccontextmanager
+async def open_client(
+    server: TestFlowRunner, session_id: str | None = None
+) -> AsyncIterator[DemoClient]:
+    """A connected client on a (by default fresh) session."""
+    session_id = session_id or str(uuid.uuid4())
+    async with connect(f"{server.ws_url}/ws/{session_id}", max_size=None) as connection:
+        yield DemoClient(connection, session_id)
+
+
+def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> TestFlowRunner:
+    """A fresh server process with its storage (transcripts, server.log) under ``tmp``."""
+    runner = TestFlowRunner(
+        [*DEFAULT_COMMAND, *extra],
+        env={"FLOWWRIGHT_STORAGE": str(tmp / "storage"), **(env or {})},
+        log_path=tmp / "output.log",
+    )
+    return runner.start()
+
+
+def label(message: Message) -> str:
+    """A short name for a message, so a whole run reads as one list (see :func:`timeline`)."""
+    if isinstance(message, Malformed):
+        return "malformed"
+    data = message.outputs if isinstance(message.outputs, dict) else {}
+    role = message.agent_info.role if message.agent_info else "?"
+    match message.type:
+        case "system_message" if str(data.get("content", "")).startswith("flow_started"):
+            return "flow_started"
+        case "system_message" if " joined: " in str(data.get("content", "")):
+            return f"joined:{role}"
+        case "system_message":
+            return str(data.get("content"))
+        case "system_update" if "agent_id" in data:
+            return f"{data['status']}:{data['role']}"
+        case "system_update":
+            return f"progress:{data['status']}"
+        case "ui_message":
+            return "prompt"
+        case "chat_message":
+            return f"chat:{role}"
+        case "system_error":
+            return f"error:{data.get('source')}"
+        case _:
+            return message.type
+
+
+def timeline(messages: list[Message]) -> list[str]:
+    return [label(message) for message in messages]
