@@ -47,6 +47,8 @@ class Document:
 
 
 class _Entry(BaseModel):
+    """One YAML entry; each file's subclass adds its fields and builds the :class:`Document`."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     text: str = Field(min_length=1)

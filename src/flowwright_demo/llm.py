@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Literal, Protocol, TypedDict, get_args, runtime_checkable
 
-from flowwright_demo.corpus import Corpus, Document
+from flowwright_demo.corpus import Corpus
 from flowwright_demo.retrieval import tokenize
 
 __all__ = ["LLM", "ChatTurn", "DeterministicLLM", "create_llm", "summarise"]
@@ -138,16 +138,18 @@ def _last_user_message(messages: Sequence[ChatTurn]) -> str:
 
 # --------------------------------------------------------------------------- the model
 
-Role = Literal["policy analyst", "researcher", "host", "assistant"]
+_Role = Literal["policy analyst", "researcher", "host", "assistant"]
 """The agent roles the deterministic model recognises in a system prompt, first match wins."""
 
-_ROLE_PATTERNS = tuple((role, re.compile(rf"\b{role}\b", re.IGNORECASE)) for role in get_args(Role))
+_ROLE_PATTERNS = tuple(
+    (role, re.compile(rf"\b{role}\b", re.IGNORECASE)) for role in get_args(_Role)
+)
 
-_RESEARCH_SENTENCES = 3
+_RESEARCH_DOCUMENTS = 3
 _CHAT_DOCUMENTS = 2
 
 
-def _role(system_prompt: str) -> Role | None:
+def _role(system_prompt: str) -> _Role | None:
     return next((role for role, pattern in _ROLE_PATTERNS if pattern.search(system_prompt)), None)
 
 
@@ -206,7 +208,7 @@ class DeterministicLLM:
         question = parts.get("Question", prompt)
         blocks = _BLANK_LINE.split(parts.get("Documents", ""))
         passages = [cited for block in blocks if (cited := _split_citation(block)) is not None]
-        answer = self._cited_answer(question, passages[:_RESEARCH_SENTENCES], "the documents say")
+        answer = self._cited_answer(question, passages[:_RESEARCH_DOCUMENTS], "the documents say")
         return answer or f'None of the documents address "{question}".'
 
     def _chat(self, question: str) -> str:
@@ -228,7 +230,8 @@ class DeterministicLLM:
         policy = self._by_source.get(source)
         title = policy.title if policy is not None else source
         if post:
-            analysis, conclusion = _assess_post(post, question, title, text, policy)
+            indicators = policy.indicators if policy is not None else ()
+            analysis, conclusion = _assess_post(post, question, title, text, indicators)
         else:
             analysis, conclusion = _answer_question(question, text)
         research = parts.get("Research", "")
@@ -237,9 +240,9 @@ class DeterministicLLM:
         return "\n".join(lines)
 
 
-def _contains_phrase(words: Sequence[str], phrase: Sequence[str]) -> bool:
+def _contains_phrase(words: list[str], phrase: list[str]) -> bool:
     width = len(phrase)
-    return any(list(words[i : i + width]) == list(phrase) for i in range(len(words) - width + 1))
+    return any(words[i : i + width] == phrase for i in range(len(words) - width + 1))
 
 
 def _matched_indicators(post: str, indicators: Sequence[str]) -> list[str]:
@@ -249,10 +252,10 @@ def _matched_indicators(post: str, indicators: Sequence[str]) -> list[str]:
 
 
 def _assess_post(
-    post: str, question: str, title: str, policy_text: str, policy: Document | None
+    post: str, question: str, title: str, policy_text: str, indicators: Sequence[str]
 ) -> tuple[list[str], str]:
     """Analysis lines for a post (rules, finding) and the conclusion: (does not) violate."""
-    matched = _matched_indicators(post, policy.indicators if policy is not None else ())
+    matched = _matched_indicators(post, indicators)
     rules = summarise(policy_text, " ".join([question, post, *matched]), 2)
     if matched:
         signs = ", ".join(f'"{indicator}"' for indicator in matched)
