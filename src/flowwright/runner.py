@@ -279,8 +279,38 @@ class TestFlowRunner:
         self._tail.clear()
         self._url_seen.clear()
         self._exited.clear()
+        # Linux delivers the parent-death signal when the *thread* that forked exits, so the
+        # thread that spawns the server is the one that lives as long as its output: the reader.
+        spawned: list[subprocess.Popen[bytes] | OSError] = []
+        ready = threading.Event()
+        self._reader = threading.Thread(
+            target=self._spawn_and_read,
+            args=(command, spawned, ready),
+            name="flowwright-server",
+            daemon=True,
+        )
+        self._reader.start()
+        ready.wait()
+        outcome = spawned[0]
+        if isinstance(outcome, OSError):
+            self._log.close()
+            self._log = None
+            raise ServerStartError(
+                f"could not start the server: {shlex.join(command)}: {outcome}"
+            ) from outcome
+        self._process = outcome
+        atexit.register(self.stop)  # Ctrl-C and errors too: never leave a server behind
+        if self.base_url:
+            self._url_seen.set()
+
+    def _spawn_and_read(
+        self,
+        command: tuple[str, ...],
+        spawned: list[subprocess.Popen[bytes] | OSError],
+        ready: threading.Event,
+    ) -> None:
         try:
-            self._process = subprocess.Popen(
+            process = subprocess.Popen(
                 command,
                 cwd=self.cwd,
                 env={**os.environ, **self.env},
@@ -291,21 +321,12 @@ class TestFlowRunner:
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         except OSError as exc:
-            self._log.close()
-            self._log = None
-            raise ServerStartError(
-                f"could not start the server: {shlex.join(command)}: {exc}"
-            ) from exc
-        atexit.register(self.stop)  # Ctrl-C and errors too: never leave a server behind
-        if self.base_url:
-            self._url_seen.set()
-        self._reader = threading.Thread(
-            target=self._read_output,
-            args=(self._process,),
-            name=f"flowwright-server-{self._process.pid}",
-            daemon=True,
-        )
-        self._reader.start()
+            spawned.append(exc)
+            ready.set()
+            return
+        spawned.append(process)
+        ready.set()
+        self._read_output(process)
 
     def _read_output(self, process: subprocess.Popen[bytes]) -> None:
         """Copy the server's output to the log file and the tail; report its exit."""
