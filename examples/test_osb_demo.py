@@ -1,8 +1,6 @@
 """A tour of flowwright against the embedded reference server: one behaviour per test."""
 
-import json
-import urllib.request
-
+import httpx
 import pytest
 
 from flowwright import Category, FlowErrorEvent, FlowServer, FlowTestClient, ResponseSimulator
@@ -27,9 +25,9 @@ async def test_a_free_text_reply_becomes_the_new_question(flow_client: FlowTestC
 async def test_assess_a_record_with_a_simulated_manager(
     flow_server: FlowServer, flow_client: FlowTestClient, response_simulator: ResponseSimulator
 ):
-    url = f"{flow_server.base_url}/api/flows/osb/datasets/osb-sample/records"
-    with urllib.request.urlopen(url) as response:
-        record_id = json.load(response)[0]["record_id"]
+    async with httpx.AsyncClient(base_url=flow_server.base_url) as http:
+        records = await http.get("/api/flows/osb/datasets/osb-sample/records")
+    record_id = records.json()[0]["record_id"]
     async with response_simulator.attached(flow_client):
         await flow_client.start_flow("osb", record_id=record_id, criteria="hate speech")
         results = await flow_client.wait_for_agent_results(["researcher", "policy_analyst"])
