@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import urllib.parse
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -118,7 +119,8 @@ async def open_client(
 ) -> AsyncIterator[DemoClient]:
     """A connected client on a (by default fresh) session."""
     session_id = session_id or str(uuid.uuid4())
-    async with connect(f"{server.ws_url}/ws/{session_id}", max_size=None) as connection:
+    url = f"{server.ws_url}/ws/{urllib.parse.quote(session_id, safe='')}"
+    async with connect(url, max_size=None) as connection:
         yield DemoClient(connection, session_id)
 
 

@@ -1,0 +1,141 @@
+"""Bad input is answered with a system_error naming the problem; nothing else is disturbed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from flowwright.runner import TestFlowRunner
+from tests.demo._client import DemoClient, of_type, open_client
+
+QUESTION = "Is hate speech against migrants allowed?"
+
+
+def frame(**fields: Any) -> str:
+    return json.dumps(fields)
+
+
+BAD_INPUT: list[tuple[str, str | bytes, list[str]]] = [
+    ("bad JSON", '{"type": "run_flow", ', ["invalid JSON"]),
+    ("JSON array", "[1, 2]", ["expected a JSON object", "list"]),
+    ("JSON string", '"run_flow"', ["expected a JSON object", "str"]),
+    ("unknown type", frame(type="dance"), ["unknown message type 'dance'", "run_flow"]),
+    ("no type", frame(prompt="hi"), ["unknown message type None"]),
+    ("missing flow", frame(type="run_flow", prompt="hi"), ["flow", "required"]),
+    ("unknown flow", frame(type="run_flow", flow="nope"), ["unknown flow 'nope'", "osb", "chat"]),
+    ("no question", frame(type="run_flow", flow="osb"), ["needs a 'prompt'"]),
+    (
+        "unknown record",
+        frame(type="run_flow", flow="osb", record_id="rec-nope"),
+        ["unknown record_id 'rec-nope'", "rec-osb-001"],
+    ),
+    (
+        "a policy is not a record",
+        frame(type="run_flow", flow="osb", record_id="policy-hate-speech"),
+        ["unknown record_id 'policy-hate-speech'"],
+    ),
+    (
+        "bad parameter",
+        frame(type="run_flow", flow="osb", prompt="hi", step_delay="slow"),
+        ["step_delay"],
+    ),
+    (
+        "unknown fault",
+        frame(type="run_flow", flow="osb", prompt="hi", fault={"explode": True}),
+        ["unknown field 'explode'"],
+    ),
+    (
+        "oversize frame",
+        frame(type="run_flow", flow="osb", prompt="x" * 70_000),
+        ["too large", "70", "65536"],
+    ),
+    (
+        "unknown manager field",
+        frame(type="manager_response", confrim=True),
+        ["unknown field 'confrim'"],
+    ),
+    ("answer without a flow", frame(type="manager_response", confirm=True), ["no flow is running"]),
+    ("pull_task", frame(type="pull_task"), ["does not act on 'pull_task'"]),
+    ("pull_tox", frame(type="pull_tox"), ["does not act on 'pull_tox'"]),
+    (
+        "TaskProcessingStarted",
+        frame(type="TaskProcessingStarted", role="MANAGER"),
+        ["does not act on 'TaskProcessingStarted'"],
+    ),
+    (
+        "TaskProcessingComplete",
+        frame(type="TaskProcessingComplete", role="MANAGER"),
+        ["does not act on 'TaskProcessingComplete'"],
+    ),
+    ("binary frame", b"\x00\x01binary", ["binary"]),
+]
+
+
+async def run_osb_to_completion(client: DemoClient) -> None:
+    await client.run_flow("osb", prompt=QUESTION)
+    await client.prompt()
+    await client.answer(confirm=True)
+    await client.until_completed()
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [(bad, expected) for _, bad, expected in BAD_INPUT],
+    ids=[n for n, *_ in BAD_INPUT],
+)
+async def test_bad_input_is_answered_and_the_connection_goes_on(
+    client: DemoClient, bad: str | bytes, expected: list[str]
+) -> None:
+    await client.send(bad)
+    content = await client.error()
+    for part in expected:
+        assert part in content
+    await run_osb_to_completion(client)
+
+
+async def test_oversize_frame_states_its_size(client: DemoClient) -> None:
+    bad = frame(type="run_flow", flow="osb", prompt="x" * 70_000)
+    await client.send(bad)
+    assert f"{len(bad.encode())} bytes" in await client.error()
+
+
+async def test_answer_while_an_agent_works_is_refused(client: DemoClient) -> None:
+    await client.run_flow(
+        "osb", prompt=QUESTION, fault={"slow_agent": "researcher", "seconds": 0.5}
+    )
+    await client.prompt()
+    await client.answer(confirm=True)
+    await client.until(of_type("system_update", status="started", role="researcher"))
+    await client.answer(confirm=True)
+    assert "nothing is awaiting an answer" in await client.error()
+    await client.until_completed()
+
+
+async def test_run_flow_while_one_runs_is_refused(client: DemoClient) -> None:
+    await client.run_flow("osb", prompt=QUESTION)
+    await client.prompt()
+    await client.run_flow("chat", prompt="hello")
+    assert "already running" in await client.error()
+    await client.answer(confirm=True)
+    await client.until_completed()
+
+
+async def test_a_new_run_may_start_as_soon_as_flow_completed_arrives(client: DemoClient) -> None:
+    await run_osb_to_completion(client)
+    await client.run_flow("chat", prompt="hello")  # the old run may still be closing
+    await client.prompt()
+    assert not [m for m in client.messages if of_type("system_error")(m)]
+
+
+async def test_bad_input_disturbs_no_other_session(demo_server: TestFlowRunner) -> None:
+    async with open_client(demo_server) as bystander, open_client(demo_server) as troublemaker:
+        await bystander.run_flow("osb", prompt=QUESTION)
+        await bystander.prompt()
+        for _, bad, _ in BAD_INPUT:
+            await troublemaker.send(bad)
+            await troublemaker.error()
+        await bystander.answer(confirm=True)
+        await bystander.until_completed()
+        assert not [m for m in bystander.messages if of_type("system_error")(m)]
