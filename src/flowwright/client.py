@@ -280,6 +280,7 @@ class FlowTestClient:
         keywords: ``wait_for(category="prompt", pattern="proceed")``. ``timeout=None`` uses the
         client's default; every timeout is scaled by the timeout factor.
         """
+        __tracebackhide__ = True
         return await self.waiter.wait_for(
             self._matcher(matcher, criteria),
             timeout=self._timeout(timeout),
@@ -296,6 +297,7 @@ class FlowTestClient:
         since: int | Message | None = None,
     ) -> Message:
         """The flow's next prompt to the human (optionally whose text matches ``pattern``)."""
+        __tracebackhide__ = True
         return await self.wait_for(
             Match(category=Category.PROMPT, pattern=pattern), timeout=timeout, since=since
         )
@@ -311,6 +313,7 @@ class FlowTestClient:
 
         Returns their result and chat messages in arrival order.
         """
+        __tracebackhide__ = True
         expected = list(expected_agents)
         if not expected:
             raise ValueError("expected_agents is empty: name at least one agent")
@@ -340,6 +343,7 @@ class FlowTestClient:
         self, *, timeout: float | None = None, since: int | Message | None = None
     ) -> Message:
         """The ``flow_completed`` event that ends the flow."""
+        __tracebackhide__ = True
 
         def flow_completed(message: Message) -> bool:
             return message.is_flow_completed
@@ -363,6 +367,7 @@ class FlowTestClient:
         Only messages arriving after the block is entered count; ``event.value`` holds the
         match when the block ends (the block's end waits for it).
         """
+        __tracebackhide__ = True
         async with self.waiter.expect(
             self._matcher(matcher, criteria),
             timeout=self._timeout(timeout),

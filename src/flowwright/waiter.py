@@ -131,6 +131,7 @@ class PendingWait:
 
         ``total`` is the timeout to report when ``timeout`` is what remains of it.
         """
+        __tracebackhide__ = True
         total = timeout if total is None else total
         try:
             return await asyncio.wait_for(asyncio.shield(self.future), timeout)
@@ -233,6 +234,7 @@ class FlowEventWaiter:
         fail_on_error: bool | None = None,
     ) -> Message:
         """The first message after ``since`` that ``matcher`` accepts."""
+        __tracebackhide__ = True
         wait = self.arm(matcher, since=since, description=description, fail_on_error=fail_on_error)
         return await wait.result(timeout)
 
@@ -246,6 +248,7 @@ class FlowEventWaiter:
         fail_on_error: bool | None = None,
     ) -> AsyncIterator[Expectation]:
         """Arm before acting: only messages after entry count; the timeout runs from entry."""
+        __tracebackhide__ = True
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         wait = self.arm(

@@ -65,8 +65,9 @@ def test_a_server_that_exits_during_startup_is_reported_with_its_log() -> None:
 
 
 def test_a_silent_server_times_out_and_is_not_left_running() -> None:
-    runner = TestFlowRunner([sys.executable, "-c", "import time; time.sleep(60)"],
-                            startup_timeout=0.5)
+    runner = TestFlowRunner(
+        [sys.executable, "-c", "import time; time.sleep(60)"], startup_timeout=0.5
+    )
     started = time.monotonic()
     with pytest.raises(ServerStartError, match="did not print its URL"):
         runner.start()
@@ -99,7 +100,8 @@ async def test_server_exiting_by_fault_injection_carries_its_exit_code() -> None
     with TestFlowRunner() as runner:
         async with FlowTestClient.create(server=runner) as client:
             await client.start_flow(
-                "osb", "What is the hate speech policy?", fault={"exit_after": 3, "exit_code": 70})
+                "osb", "What is the hate speech policy?", fault={"exit_after": 3, "exit_code": 70}
+            )
             started = time.monotonic()
             with pytest.raises(ServerExitedError) as caught:
                 await client.wait_for_completion(timeout=60)

@@ -17,8 +17,7 @@ def a_prompt(text: str = "Shall I proceed?", options: list[str] | None = None) -
 
 
 def free_text_prompt(text: str = "Anything else?") -> Message:
-    return MessageCollector().append(
-        '{"type": "ui_message", "outputs": {"content": "%s"}}' % text)
+    return MessageCollector().append('{"type": "ui_message", "outputs": {"content": "%s"}}' % text)
 
 
 @pytest.mark.parametrize(
@@ -42,7 +41,8 @@ def test_interpret_reply_at_a_confirm_prompt(reply: str, expected: Reply) -> Non
 def test_options_of_the_prompt_are_selections_and_free_text_prompts_never_reject() -> None:
     choose = a_prompt("Which agent?", ["researcher", "policy_analyst"])
     assert interpret_reply("Policy_Analyst", choose) == Reply(
-        content="Policy_Analyst", selection="policy_analyst")
+        content="Policy_Analyst", selection="policy_analyst"
+    )
     assert interpret_reply("no", free_text_prompt()) == Reply(content="no")
 
 
@@ -66,7 +66,12 @@ def test_script_then_rules_then_default() -> None:
     assert answers[3].content == "done"
     assert answers[4].content == "seen #1"
     assert [e.rule for e in simulator.history] == [
-        "rule /proceed/", "default", "script[0]", "script[1]", "rule /summar/"]
+        "rule /proceed/",
+        "default",
+        "script[0]",
+        "script[1]",
+        "rule /summar/",
+    ]
     assert simulator.remaining_script == 0
 
 
@@ -96,4 +101,7 @@ async def test_attached_simulator_answers_every_prompt(scripted: ScriptedServer)
         (False, "no", "reject"),
     ]
     assert [e.prompt.content for e in simulator.history] == [
-        "Shall I proceed?", "Anything else?", "Anything more?"]
+        "Shall I proceed?",
+        "Anything else?",
+        "Anything more?",
+    ]

@@ -1,0 +1,176 @@
+"""The pytest plugin, tested by running pytest inside pytest (pytester), in subprocesses."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowwright import TestFlowRunner
+
+INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+QUICK_START = (Path(__file__).parents[2] / "examples" / "test_quickstart.py").read_text()
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(INI)
+    return pytester
+
+
+def test_the_quick_start_passes_as_written_without_fixtures(suite: pytest.Pytester) -> None:
+    suite.makepyfile(test_quickstart=QUICK_START)
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["flowwright: server embedded reference server (started on first use); timeout 30s x1*"]
+    )
+
+
+def test_fixtures_marker_and_simulator(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+        from flowwright import settings
+
+        @pytest.mark.flow(timeout=7)
+        async def test_marker_sets_the_default_timeout(flow_client):
+            assert settings.timeout == 7
+
+        async def test_simulated_manager(flow_server, flow_client, response_simulator):
+            assert flow_server.base_url.startswith("http://127.0.0.1:")
+            response_simulator.on("proceed", "Yes, please proceed")
+            async with response_simulator.attached(flow_client):
+                await flow_client.start_flow("osb", "What is the harassment policy?")
+                results = await flow_client.wait_for_agent_results(["researcher"])
+            assert "harassment" in results[0].content.lower()
+            assert response_simulator.history[0].rule == "rule /proceed/"
+        """
+    )
+    suite.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def test_a_failure_reports_the_diagnosis_and_the_transcript(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        from flowwright import FlowTestClient
+
+        async def test_waits_for_what_never_comes():
+            async with FlowTestClient.create() as client:
+                await client.start_flow("osb", "What is the hate speech policy?")
+                await client.wait_for_agent_results(["researcher"], timeout=0.5)
+        """
+    )
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    output = result.stdout.str()
+    assert "FlowTimeoutError: timed out after 0." in output
+    assert (
+        "(timeout 0.5s) waiting for results from ['researcher'] "
+        "(got: none; missing: ['researcher'])" in output
+    )
+    assert "prompt ui_message [host] I will research" in output
+    assert re.search(r"server: pid \d+ running at http://127\.0\.0\.1:\d+", output)
+    assert "flowwright transcript: client 1" in output
+    # The traceback shows the test's line, not flowwright's internals.
+    assert "src/flowwright/waiter.py" not in output
+
+
+def test_timeout_factor_scales_every_wait(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+        from flowwright import FlowTestClient, FlowTimeoutError
+
+        async def test_scaled():
+            async with FlowTestClient.create() as client:
+                with pytest.raises(FlowTimeoutError, match=r"\\(timeout 0.2s\\)"):
+                    await client.wait_for_completion(timeout=0.1)
+        """
+    )
+    suite.runpytest_subprocess("--flow-timeout-factor=2").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--flow-timeout-factor=0"], "--flow-timeout-factor must be a positive number"),
+        (["--flow-timeout=soon"], "--flow-timeout must be a positive number*not 'soon'"),
+        (["--flow-server-url=localhost:8000"], "*is not a URL: it must start with one of ws://*"),
+        (["--flow-server-url=ws://h:1", "--flow-server-cmd=x"], "*exclude each other*"),
+    ],
+)
+def test_invalid_options_are_usage_errors(
+    suite: pytest.Pytester, args: list[str], message: str
+) -> None:
+    suite.makepyfile("def test_nothing(): pass")
+    result = suite.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{message}*"])
+
+
+def test_unknown_marker_option_fails_naming_the_valid_ones(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.flow(timout=3)
+        def test_typo(): pass
+        """
+    )
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    assert "unknown option(s) ['timout']; valid: ['timeout', 'fail_on_error'" in result.stdout.str()
+
+
+def test_server_url_option_uses_a_running_server(suite: pytest.Pytester) -> None:
+    suite.makepyfile(QUICK_START)
+    with TestFlowRunner() as runner:
+        result = suite.runpytest_subprocess(f"--flow-server-url={runner.ws_url}")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"flowwright: server {runner.ws_url}; *"])
+
+
+def test_server_cmd_option_and_no_leaked_process(suite: pytest.Pytester, tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    suite.makepyfile(
+        f"""
+        from flowwright import FlowTestClient
+
+        async def test_records_the_pid(flow_server):
+            open({str(pid_file)!r}, "w").write(str(flow_server.pid))
+            async with FlowTestClient.create() as client:
+                await client.start_flow("chat", "hello")
+                await client.wait_for_ui_message()
+        """
+    )
+    command = f"{sys.executable} -m flowwright_demo --port {{port}} --config test"
+    result = suite.runpytest_subprocess(f"--flow-server-cmd={command}")
+    result.assert_outcomes(passed=1)
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_fresh_server_marker_gives_a_test_its_own_server(suite: pytest.Pytester) -> None:
+    suite.makepyfile(
+        """
+        import pytest
+        from flowwright import FlowTestClient
+
+        urls = []
+
+        async def test_shared():
+            async with FlowTestClient.create() as client:
+                urls.append(client.server.base_url)
+
+        @pytest.mark.flow(fresh_server=True)
+        async def test_fresh():
+            async with FlowTestClient.create() as client:
+                assert client.server.base_url != urls[0]
+        """
+    )
+    suite.runpytest_subprocess().assert_outcomes(passed=2)
