@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ def a_prompt(text: str = "Shall I proceed?", options: list[str] | None = None) -
 
 
 def free_text_prompt(text: str = "Anything else?") -> Message:
-    return MessageCollector().append('{"type": "ui_message", "outputs": {"content": "%s"}}' % text)
+    return MessageCollector().append(
+        json.dumps({"type": "ui_message", "outputs": {"content": text}})
+    )
 
 
 @pytest.mark.parametrize(
