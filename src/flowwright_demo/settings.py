@@ -133,9 +133,9 @@ def load_settings(conf_dir: Path, config: str | None = None) -> Settings:
         tree = _deep_merge(tree, layer)
         for section, files in layer_sources.items():
             sources.setdefault(section, []).extend(files)
+    server = _validate(ServerSettings, tree.get("server", {}), sources.get("server", []))
     if not tree.get("flows"):
         raise ConfigError(f"{conf_dir / 'flows'}: no flow definitions (*.yaml) found")
-    server = _validate(ServerSettings, tree.get("server", {}), sources.get("server", []))
     flows = {
         name: _validate(FlowDefinition, data, sources[f"flows.{name}"])
         for name, data in sorted(tree["flows"].items())

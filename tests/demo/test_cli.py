@@ -1,0 +1,80 @@
+"""The server process: URL line on stdout, clean exit on SIGTERM, refusal of bad config."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowwright.runner import DEFAULT_COMMAND
+from tests.demo._client import TIMEOUT, open_client, start_server
+
+
+def test_prints_only_its_url_and_exits_0_on_sigterm(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*DEFAULT_COMMAND, "--storage", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+\n", line), line
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert stdout == ""
+    assert (tmp_path / "server.log").exists(), "the test config logs to the storage directory"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_shuts_down_cleanly_mid_flow(tmp_path: Path, sig: signal.Signals) -> None:
+    server = start_server(tmp_path)
+    async with open_client(server) as client:
+        await client.run_flow("osb", prompt="Is hate speech allowed?")
+        await client.prompt()
+        assert server.pid is not None
+        os.kill(server.pid, sig)
+        code = await asyncio.to_thread(server.wait_exited, TIMEOUT)
+    assert code == 0, server.describe(30)
+    log = (tmp_path / "storage" / "server.log").read_text()
+    for prefix in ("> ", "< ", "= "):
+        assert f" {prefix}" in log, f"debug log lines start with {prefix!r}"
+
+
+@pytest.mark.parametrize(
+    ("server_yaml", "expected"),
+    [
+        ("max_frame_byts: 10\n", ["server.yaml", "max_frame_byts"]),
+        ("llm: gpt-9\n", ["server.llm", "unknown LLM 'gpt-9'"]),
+    ],
+)
+def test_bad_config_exits_2_saying_why(
+    tmp_path: Path, server_yaml: str, expected: list[str]
+) -> None:
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "osb.yaml").write_text(
+        (Path(__file__).parents[2] / "conf" / "flows" / "osb.yaml").read_text()
+    )
+    (tmp_path / "server.yaml").write_text(server_yaml)
+    result = subprocess.run(
+        [sys.executable, "-m", "flowwright_demo", "--port", "0", "--conf-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 3,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "configuration error" in result.stderr
+    for part in expected:
+        assert part in result.stderr

@@ -1,0 +1,60 @@
+"""The HTTP endpoints: health, sessions, and the REST shapes Buttermilk's UI calls."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from flowwright.runner import TestFlowRunner
+
+
+@pytest.fixture
+def http(demo_server: TestFlowRunner) -> httpx.Client:
+    with httpx.Client(base_url=demo_server.base_url, timeout=5) as client:
+        yield client
+
+
+def test_health(http: httpx.Client) -> None:
+    assert http.get("/health").json() == {"status": "ok"}
+
+
+def test_session_ids_are_fresh_uuid4s(http: httpx.Client) -> None:
+    first, second = (http.get("/api/session").json()["session_id"] for _ in range(2))
+    assert uuid.UUID(first).version == 4
+    assert first != second
+
+
+def test_flow_choices(http: httpx.Client) -> None:
+    assert sorted(http.get("/api/flows").json()["flow_choices"]) == ["chat", "osb"]
+
+
+def test_flow_info(http: httpx.Client) -> None:
+    info = http.get("/api/flows/osb/info").json()
+    assert set(info) == {"criteria", "models", "datasets"}
+    assert "hate speech" in info["criteria"]
+    assert info["models"] == ["deterministic"]
+    assert "osb-sample" in info["datasets"]
+
+
+def test_records_of_a_dataset(http: httpx.Client) -> None:
+    records = http.get("/api/flows/osb/datasets/osb-sample/records").json()
+    assert {"record_id": "rec-osb-001", "name": "Veldorian neighbours"} in records
+    assert all(set(record) == {"record_id", "name"} for record in records)
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/api/flows/nope/info", "unknown flow 'nope' (available: chat, osb)"),
+        ("/api/flows/nope/datasets/osb-sample/records", "unknown flow 'nope'"),
+        ("/api/flows/osb/datasets/nope/records", "unknown dataset 'nope'"),
+    ],
+)
+def test_unknown_names_are_a_404_that_says_why(
+    http: httpx.Client, path: str, expected: str
+) -> None:
+    response = http.get(path)
+    assert response.status_code == 404
+    assert expected in response.json()["error"]
