@@ -79,6 +79,8 @@ def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
     if log_file:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for chatty in ("asyncio", "uvicorn", "websockets"):  # frame-level noise: ours is enough
+        logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)

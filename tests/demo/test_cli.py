@@ -47,8 +47,8 @@ async def test_shuts_down_cleanly_mid_flow(tmp_path: Path, sig: signal.Signals) 
         code = await asyncio.to_thread(server.wait_exited, TIMEOUT)
     assert code == 0, server.describe(30)
     log = (tmp_path / "storage" / "server.log").read_text()
-    for prefix in ("> ", "< ", "= "):
-        assert f" {prefix}" in log, f"debug log lines start with {prefix!r}"
+    for prefix in "<>=":  # received, sent, state
+        assert re.search(rf" DEBUG flowwright_demo\.\w+ {prefix} ", log), prefix
 
 
 @pytest.mark.parametrize(
