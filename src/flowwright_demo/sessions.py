@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from flowwright.protocol import Envelope
 
@@ -49,9 +49,11 @@ class Session:
         text = message if isinstance(message, str) else message.to_json()
         self.record(">", text)
         for socket in list(self.sockets):
+            # A socket closed under us is dropped here (its handler sees the disconnect too);
+            # the session's other sockets still get the frame.
             try:
                 await socket.send_text(text)
-            except (OSError, RuntimeError):  # closed under us: it leaves on disconnect anyway
+            except (WebSocketDisconnect, OSError, RuntimeError):
                 self.sockets.discard(socket)
 
     def record(self, direction: str, text: str) -> None:
