@@ -87,3 +87,20 @@ def test_storage_names() -> None:
         assert name.startswith("sha256-")
         assert len(name) == 71
     assert storage_name("a b") != storage_name("a  b")
+
+
+async def test_leaving_mid_step_disturbs_nothing(demo_server: TestFlowRunner) -> None:
+    async with open_client(demo_server) as leaver:
+        await leaver.run_flow(
+            "osb",
+            prompt="Is hate speech allowed?",
+            fault={"slow_agent": "researcher", "seconds": 60},
+        )
+        await leaver.prompt()
+        await leaver.answer(confirm=True)
+        await leaver.until(of_type("system_update", status="started", role="researcher"))
+    async with open_client(demo_server) as client:
+        await client.run_flow("chat", prompt="What is hate speech?")
+        await client.prompt()
+        await client.answer(content="done")
+        await client.until_completed()
