@@ -72,18 +72,13 @@ class FlowEngine:
     async def close(self, session: Session) -> None:
         """The session's last socket is gone: stop its flow, then close its transcript."""
         run = self._runs.pop(session.id, None)
-        if run is not None and run.task is not None:
-            run.task.cancel()
-            await asyncio.wait({run.task})
+        if run is not None:
+            await _cancel([run])
         session.close()
 
     async def shutdown(self) -> None:
         """Cancel every run (server shutdown)."""
-        tasks = [run.task for run in self._runs.values() if run.task is not None]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await _cancel(list(self._runs.values()))
 
     # ------------------------------------------------------------------ decoding
 
@@ -187,6 +182,15 @@ class FlowEngine:
                 "nothing is awaiting an answer right now (an agent is at work): send "
                 "interrupt: true to pause the flow or halt: true to stop it"
             )
+
+
+async def _cancel(runs: list[FlowRun]) -> None:
+    """Cancel runs and wait until they are over (their tasks may not have started yet)."""
+    for run in runs:
+        run.cancel()
+    tasks = [run.task for run in runs if run.task is not None]
+    if tasks:
+        await asyncio.wait(tasks)
 
 
 def _question_about(record: Document, params: FlowParams) -> str:

@@ -97,6 +97,7 @@ class FlowRun:
         self._sent = 0
         self._waiting: asyncio.Future[ManagerResponse] | None = None
         self._pause_requested = False
+        self._halted = False
         self._body: asyncio.Task[None] | None = None
         self.task: asyncio.Task[None] | None = None
 
@@ -108,8 +109,14 @@ class FlowRun:
     # ------------------------------------------------------------------ engine side
 
     def start(self, flow: Flow) -> asyncio.Task[None]:
+        """Start the run; the returned task ends after the run's last message."""
         self.task = asyncio.create_task(self._supervise(flow), name=f"run-{self.session.id}")
         return self.task
+
+    def cancel(self) -> None:
+        """Stop the run without closing messages (its session is gone, or the server stops)."""
+        if self.task is not None:
+            self.task.cancel()
 
     def deliver(self, reply: ManagerResponse) -> bool:
         """Route a manager message (not halt) to the run; False if nothing can take it."""
@@ -124,6 +131,7 @@ class FlowRun:
 
     def halt(self) -> None:
         """End the flow now: the flow's logic (and any agent at work) is cancelled."""
+        self._halted = True  # also when the flow's logic has not started yet
         if self._body is not None:
             self._body.cancel()
 
@@ -213,12 +221,14 @@ class FlowRun:
 
     async def _supervise(self, flow: Flow) -> None:
         logger.debug("= %s run of %s started", self.session.id, self.flow_name)
-        body = asyncio.create_task(self._main(flow), name=f"flow-{self.session.id}")
-        self._body = body
+        await self.send(_event(f"flow_started: {self.flow_name}"))
+        body = self._body = asyncio.create_task(self._main(flow), name=f"flow-{self.session.id}")
+        if self._halted:
+            body.cancel()
         try:
             await asyncio.wait({body})
         finally:
-            body.cancel()  # no-op when done; reached early only when the session goes away
+            body.cancel()  # a no-op when done; otherwise the run itself is being cancelled
         self.finishing = True
         if body.cancelled():
             await self.send(_event("flow_halted"))
@@ -233,9 +243,8 @@ class FlowRun:
         logger.debug("= %s run of %s finished", self.session.id, self.flow_name)
 
     async def _main(self, flow: Flow) -> None:
-        """The start every flow shares (started event, the record, the agents' announcements),
-        then the flow's own logic."""
-        await self.send(_event(f"flow_started: {self.flow_name}"))
+        """What every flow does first (the record, the agents' announcements), then the flow's
+        own logic."""
         if self.faults.malformed_frame:
             await self.send(MALFORMED_FRAME)
         if self.record is not None:

@@ -236,3 +236,12 @@ async def test_a_benign_record_is_judged_not_violating(client: DemoClient) -> No
     await client.answer(confirm=True)
     await finish(client)
     assert "Conclusion: does not violate" in text_of(find(client, "chat:policy_analyst"))
+
+
+async def test_halt_right_after_run_flow_is_not_lost(client: DemoClient) -> None:
+    await client.run_flow("osb", prompt=QUESTION)
+    await client.answer(halt=True)
+    await finish(client)  # without the halt, the flow would wait at its prompt
+    events = timeline(client.messages)
+    assert events[0] == "flow_started"
+    assert events[-3:] == ["flow_halted", "flow_completed", "progress:finished"]
