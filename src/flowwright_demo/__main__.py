@@ -2,8 +2,8 @@
 
 The process binds its socket itself (so ``--port 0`` works), prints exactly one line —
 ``http://<host>:<port>`` — on stdout once it accepts connections, and exits 0 after a clean
-shutdown. A bad configuration exits 2 with the problem on stderr. Test runners rely on all
-three facts.
+shutdown. A bad configuration exits 2 and an address it cannot bind exits 3, each with the
+problem on stderr. Test runners rely on all of this.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_d
 __all__ = ["main"]
 
 CONFIG_ERROR = 2
+CANNOT_LISTEN = 3
 
 logger = logging.getLogger("flowwright_demo")
 
@@ -111,7 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(server, log_file)
 
     host = args.host or server.host
-    listener = socket.create_server((host, args.port))
+    try:
+        listener = socket.create_server((host, args.port))
+    except OSError as exc:
+        print(
+            f"flowwright-demo-server: cannot listen on {host}:{args.port}: {exc}", file=sys.stderr
+        )
+        return CANNOT_LISTEN
     port = listener.getsockname()[1]
     app = create_app(settings, storage, corpus, llm)
     config = uvicorn.Config(

@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -78,3 +79,25 @@ def test_bad_config_exits_2_saying_why(
     assert "configuration error" in result.stderr
     for part in expected:
         assert part in result.stderr
+
+
+def test_a_busy_port_exits_3_saying_why(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "flowwright_demo",
+                "--port",
+                str(port),
+                "--storage",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT * 3,
+            check=False,
+        )
+    assert result.returncode == 3
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
