@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
@@ -28,6 +28,7 @@ from flowwright.errors import (
     ClientStateError,
     ConnectError,
     ConnectionLostError,
+    ProtocolError,
     ServerExitedError,
 )
 from flowwright.protocol import Category, RunFlow
@@ -226,7 +227,11 @@ class FlowTestClient:
         """Ask the server to run ``flow``; extra keywords become flow parameters."""
         if prompt is not None:
             parameters["prompt"] = prompt
-        return await self.send(RunFlow(flow=flow, **parameters))
+        try:
+            message = RunFlow(flow=flow, **parameters)
+        except ValidationError as exc:
+            raise ProtocolError(f"invalid run_flow for flow {flow!r}: {exc}") from None
+        return await self.send(message)
 
     async def send_manager_response(
         self,

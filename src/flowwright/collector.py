@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from flowwright.errors import ProtocolError
 from flowwright.protocol import (
     FLOW_COMPLETED,
     Category,
@@ -91,7 +92,9 @@ class Message:
         try:
             return model.model_validate(self.outputs)
         except ValidationError as exc:
-            raise ValueError(f"message #{self.seq} is not a {model.__name__}: {exc}") from None
+            raise ProtocolError(
+                f"message #{self.seq} ({self.type}) is not a {model.__name__}: {exc}"
+            ) from None
 
     def summary(self, width: int = 120) -> str:
         """One line for diagnostics: ``#7 +0.120s result research_result [researcher] ...``."""

@@ -13,7 +13,10 @@ from flowwright import (
     FlowErrorEvent,
     FlowTestClient,
     FlowTimeoutError,
+    MessageCollector,
+    ProtocolError,
 )
+from flowwright.protocol import ChatPayload, ResearchResult
 from tests.framework.scripted import ScriptedServer, completed, error, prompt, result
 
 
@@ -174,3 +177,17 @@ def test_session_url_from_base_url_or_full_url() -> None:
     assert FlowTestClient("http://h:1", session_id="s").url == "ws://h:1/ws/s"
     assert FlowTestClient("ws://h:1/ws", session_id="s").url == "ws://h:1/ws/s"
     assert FlowTestClient("wss://h/custom/path").url == "wss://h/custom/path"
+
+
+async def test_an_invalid_run_flow_is_refused_before_sending(scripted: ScriptedServer) -> None:
+    async with FlowTestClient.create(scripted.url) as client:
+        with pytest.raises(ProtocolError, match="invalid run_flow for flow ''"):
+            await client.start_flow("")
+    assert scripted.received == []
+
+
+def test_typed_payload_views() -> None:
+    message = MessageCollector().append(result("researcher", "text"))
+    assert message.payload(ChatPayload).content == "text"
+    with pytest.raises(ProtocolError, match=r"message #1 \(chat_message\) is not a ResearchResult"):
+        message.payload(ResearchResult)
