@@ -9,6 +9,7 @@ from importlib.metadata import version as _version
 from flowwright.client import FlowTestClient
 from flowwright.collector import Message, MessageCollector
 from flowwright.config import Settings, settings
+from flowwright.conversation import Conversation, FlowMetrics, Turn
 from flowwright.errors import (
     ClientStateError,
     ConnectError,
@@ -33,10 +34,12 @@ __all__ = [
     "ClientStateError",
     "ConnectError",
     "ConnectionLostError",
+    "Conversation",
     "Exchange",
     "Expectation",
     "FlowErrorEvent",
     "FlowEventWaiter",
+    "FlowMetrics",
     "FlowServer",
     "FlowTestClient",
     "FlowTimeoutError",
@@ -52,6 +55,7 @@ __all__ = [
     "ServerStartError",
     "Settings",
     "TestFlowRunner",
+    "Turn",
     "WaitAbortedError",
     "__version__",
     "interpret_reply",

@@ -24,6 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
 from flowwright.collector import Message, MessageCollector
 from flowwright.config import settings
+from flowwright.conversation import Conversation, FlowMetrics
 from flowwright.errors import (
     ClientStateError,
     ConnectError,
@@ -33,7 +34,7 @@ from flowwright.errors import (
 )
 from flowwright.protocol import Category, RunFlow
 from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner, describe_returncode
-from flowwright.simulator import Reply, interpret_reply
+from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
 from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
 
 __all__ = ["FlowTestClient"]
@@ -381,7 +382,44 @@ class FlowTestClient:
         ) as expectation:
             yield expectation
 
+    async def converse(
+        self,
+        simulator: ResponseSimulator,
+        *,
+        flow: str | None = None,
+        prompt: str | None = None,
+        until: Matcher | None = None,
+        timeout: float | None = None,
+        **parameters: Any,
+    ) -> Conversation:
+        """Let ``simulator`` answer every prompt until the flow completes (or ``until``).
+
+        Starts ``flow`` first when given; returns the exchange since then as turns.
+        """
+        __tracebackhide__ = True
+        if flow is not None:
+            start = (await self.start_flow(flow, prompt, **parameters)).seq - 1
+        else:
+            start = self.last_action_seq
+        async with simulator.attached(self):
+            if until is None:
+                await self.wait_for_completion(timeout=timeout, since=start)
+            else:
+                await self.wait_for(until, timeout=timeout, since=start)
+        return Conversation(self.collector.since(start))
+
     # ------------------------------------------------------------------ queries
+
+    def conversation(self, since: int = 0) -> Conversation:
+        """The session's exchange with the human so far, as turns."""
+        return Conversation(self.collector.since(since))
+
+    @property
+    def metrics(self) -> FlowMetrics:
+        """Timings of the session's latest flow run (first prompt, steps, total)."""
+        runs = self.collector.filter(type="run_flow", direction="sent")
+        start = runs[-1].seq - 1 if runs else 0
+        return FlowMetrics.from_messages(self.collector.since(start))
 
     @property
     def messages(self) -> list[Message]:

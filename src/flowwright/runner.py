@@ -88,6 +88,10 @@ class RemoteServer:
         return f"server: {self.base_url} (not started by flowwright: no process state or log)"
 
 
+def _clip(line: str, width: int = 240) -> str:
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
 def _free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -177,7 +181,7 @@ class TestFlowRunner:
         tail = self.log_tail(log_lines)
         if tail:
             lines.append(f"server log, last {len(tail)} lines:")
-            lines += [f"  | {line}" for line in tail]
+            lines += [f"  | {_clip(line)}" for line in tail]
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ lifecycle

@@ -125,7 +125,7 @@ async def open_client(
 
 
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> TestFlowRunner:
-    """A fresh server process with its storage (transcripts, server.log) under ``tmp``."""
+    """A fresh server process: storage (transcripts) and its captured output under ``tmp``."""
     runner = TestFlowRunner(
         [*DEFAULT_COMMAND, *extra],
         env={"FLOWWRIGHT_STORAGE": str(tmp / "storage"), **(env or {})},

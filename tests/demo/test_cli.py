@@ -34,7 +34,7 @@ def test_prints_only_its_url_and_exits_0_on_sigterm(tmp_path: Path) -> None:
         process.kill()
     assert process.returncode == 0, stderr
     assert stdout == ""
-    assert (tmp_path / "server.log").exists(), "the test config logs to the storage directory"
+    assert "flowwright_demo = storage" in stderr, "the test config logs to stderr"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -47,7 +47,7 @@ async def test_shuts_down_cleanly_mid_flow(tmp_path: Path, sig: signal.Signals) 
         os.kill(server.pid, sig)
         code = await asyncio.to_thread(server.wait_exited, TIMEOUT)
     assert code == 0, server.describe(30)
-    log = (tmp_path / "storage" / "server.log").read_text()
+    log = (tmp_path / "output.log").read_text()  # the runner's capture of stdout and stderr
     for prefix in "<>=":  # received, sent, state
         assert re.search(rf" DEBUG flowwright_demo\.\w+ {prefix} ", log), prefix
 

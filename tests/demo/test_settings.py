@@ -31,7 +31,7 @@ def test_the_repository_config_loads_with_and_without_the_test_overlay() -> None
     test = load_settings(default_conf_dir(), "test")
     assert set(base.flows) == set(test.flows) >= {"osb", "chat"}
     assert base.server.host == test.server.host == "127.0.0.1"
-    assert (test.server.log_level, test.server.log_file) == ("DEBUG", "server.log")
+    assert (test.server.log_level, test.server.log_file) == ("DEBUG", None)  # debug to stderr
     assert test.server.tracing is False
     assert test.flows["osb"].agents == base.flows["osb"].agents
     assert test.flows["osb"].step_roles == ["researcher", "policy_analyst"]
