@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
@@ -114,27 +114,64 @@ class FlowTestClient:
             self.server = await asyncio.to_thread(settings.server)
         if self.server is None and self._url is not None:
             self.server = RemoteServer(self._url)
-        url = self.url
-        try:
-            self._ws = await connect(url, open_timeout=self.open_timeout, max_size=self.max_size)
-        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from exc
+        await self._open(self.url)
         if isinstance(self.server, TestFlowRunner):
             loop = asyncio.get_running_loop()
             self._unsubscribe_exit = self.server.on_exit(
                 lambda code: _call_soon(loop, self._server_exited, code)
             )
-        self._reader = asyncio.create_task(self._read(self._ws), name=f"flowwright-read-{url}")
         settings.clients.append(self)
-        logger.debug("= connected to %s", url)
         return self
+
+    async def reconnect(self, *, resume: bool = True) -> Self:
+        """Connect again to the same session, e.g. after the connection dropped.
+
+        With ``resume`` the server replays what it sent after the last message received here
+        (``?resume_after=<message_id>``, a flowwright protocol extension), so nothing is lost
+        or repeated; waits work again once reconnected.
+        """
+        if self._ws is None:
+            raise ClientStateError("reconnect() needs a client that was connected once")
+        await self._shutdown()
+        self.waiter.reopen()
+        url = self.url
+        last = next(
+            (
+                m.envelope.message_id
+                for m in reversed(self.messages)
+                if m.direction == "received" and m.envelope and m.envelope.message_id
+            ),
+            None,
+        )
+        if resume and last:
+            url += ("&" if "?" in url else "?") + urlencode({"resume_after": last})
+        await self._open(url)
+        return self
+
+    def cut_connection(self) -> None:
+        """Drop the TCP connection without a closing handshake, as a network failure would."""
+        if self._ws is None:
+            raise ClientStateError("connect first")
+        self._ws.transport.abort()
 
     async def close(self) -> None:
         """Close the connection and stop the reader; safe to call twice."""
-        self._closing = True
         if self._unsubscribe_exit is not None:
             self._unsubscribe_exit()
             self._unsubscribe_exit = None
+        await self._shutdown()
+
+    async def _open(self, url: str) -> None:
+        try:
+            self._ws = await connect(url, open_timeout=self.open_timeout, max_size=self.max_size)
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
+            raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from exc
+        self._closing = False
+        self._reader = asyncio.create_task(self._read(self._ws), name=f"flowwright-read-{url}")
+        logger.debug("= connected to %s", url)
+
+    async def _shutdown(self) -> None:
+        self._closing = True
         if self._ws is not None:
             await self._ws.close()
         if self._reader is not None:

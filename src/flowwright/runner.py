@@ -11,6 +11,7 @@ import atexit
 import collections
 import contextlib
 import ctypes
+import dataclasses
 import os
 import re
 import shlex
@@ -28,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Protocol, Self
 
-from flowwright.errors import ServerStartError
+from flowwright.errors import FlowTimeoutError, ServerExitedError, ServerStartError
 
 __all__ = ["DEFAULT_COMMAND", "FlowServer", "RemoteServer", "TestFlowRunner", "describe_returncode"]
 
@@ -47,6 +48,14 @@ _URL = re.compile(rb"(https?://[\w.\-\[\]:]+:\d+)")
 _LOG_TAIL = 200
 
 ExitCallback = Callable[[int], None]
+
+
+@dataclasses.dataclass
+class _LogWatch:
+    """A pending :meth:`TestFlowRunner.wait_for_log`: the reader thread fills in ``line``."""
+
+    pattern: re.Pattern[str]
+    line: str | None = None
 
 
 def describe_returncode(code: int | None) -> str:
@@ -140,6 +149,9 @@ class TestFlowRunner:
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
         self._tail: collections.deque[str] = collections.deque(maxlen=_LOG_TAIL)
+        self._output = threading.Condition()
+        """Guards the tail and the watches; notified by the reader thread on a match or exit."""
+        self._watches: list[_LogWatch] = []
         self._url_seen = threading.Event()
         self._exited = threading.Event()
         self._reader: threading.Thread | None = None
@@ -168,6 +180,43 @@ class TestFlowRunner:
     def log_tail(self, n: int = 20) -> list[str]:
         """The last ``n`` lines the server printed (stdout and stderr)."""
         return list(self._tail)[-n:] if n > 0 else []
+
+    def wait_for_log(self, pattern: str | re.Pattern[str], timeout: float) -> str:
+        """Block until the server prints a line matching ``pattern`` (``re.search``); that line.
+
+        For what a server only tells its log (a run it cancelled on its own, a timer that
+        fired), so a test waits on the event itself rather than sleeping. A line still in the
+        tail counts, so one printed just before the call is not missed; later lines are
+        matched by the reader thread as they arrive, so none slips by however fast the server
+        logs. Raises :class:`FlowTimeoutError` after ``timeout`` seconds and
+        :class:`ServerExitedError` as soon as the server exits without printing it.
+        """
+        watch = _LogWatch(re.compile(pattern))
+        with self._output:
+            for line in self._tail:
+                if watch.pattern.search(line):
+                    return line
+            self._watches.append(watch)
+            try:
+                self._output.wait_for(
+                    lambda: watch.line is not None or self._exited.is_set(), timeout
+                )
+            finally:
+                self._watches.remove(watch)
+        if watch.line is not None:
+            return watch.line
+        awaited = f"a server log line matching {watch.pattern.pattern!r}"
+        if self._exited.is_set():
+            code = self.returncode
+            raise ServerExitedError(
+                f"the server exited ({describe_returncode(code)}) before printing {awaited}",
+                self.describe(30),
+                returncode=code,
+                log_tail=tuple(self.log_tail(30)),
+            )
+        raise FlowTimeoutError(
+            f"no {awaited} within {timeout:g}s", self.describe(30), timeout=timeout
+        )
 
     def describe(self, log_lines: int = 10) -> str:
         """The server's state and log tail, for error messages."""
@@ -280,7 +329,8 @@ class TestFlowRunner:
             self.log_path = Path(name)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        self._tail.clear()
+        with self._output:
+            self._tail.clear()
         self._url_seen.clear()
         self._exited.clear()
         # Linux delivers the parent-death signal when the *thread* that forked exits, so the
@@ -341,7 +391,7 @@ class TestFlowRunner:
             with contextlib.suppress(ValueError):  # closed by stop() after a timeout
                 log.write(line)
                 log.flush()
-            self._tail.append(line.decode(errors="replace").rstrip())
+            self._remember(line.decode(errors="replace").rstrip())
             if not self._url_seen.is_set() and (match := _URL.search(line)):
                 self.base_url = match.group(1).decode()
                 self._url_seen.set()
@@ -351,8 +401,22 @@ class TestFlowRunner:
             self._exited.set()
             self._url_seen.set()  # wakes a start-up wait: no URL is coming any more
             callbacks, self._callbacks = self._callbacks, []
+        with self._output:
+            self._output.notify_all()  # a log wait ends: no line is coming any more
         for callback in callbacks:
             callback(returncode)
+
+    def _remember(self, line: str) -> None:
+        """Keep a line in the tail and hand it to every log wait it matches."""
+        with self._output:
+            self._tail.append(line)
+            matched = False
+            for watch in self._watches:
+                if watch.line is None and watch.pattern.search(line):
+                    watch.line = line
+                    matched = True
+            if matched:
+                self._output.notify_all()
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout

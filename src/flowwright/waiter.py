@@ -275,6 +275,10 @@ class FlowEventWaiter:
             wait.abort(error)
         self._pending.clear()
 
+    def reopen(self) -> None:
+        """The source is back (a reconnect): waits work again."""
+        self._closed = None
+
     def diagnostics(self, wait: PendingWait) -> str:
         """What arrived instead, and the state of the server, for a failed wait."""
         arrived = self.collector.since(wait.armed_seq)

@@ -26,9 +26,12 @@ class ScriptedServer:
         self.received: list[dict[str, Any]] = []
         self.handler: Handler = lambda message: []
         self.connections: list[ServerConnection] = []
+        self.paths: list[str] = []  # the request path of each connection, query included
 
     async def serve(self, connection: ServerConnection) -> None:
         self.connections.append(connection)
+        assert connection.request is not None
+        self.paths.append(connection.request.path)
         async for frame in connection:
             message = json.loads(frame)
             self.received.append(message)

@@ -191,3 +191,20 @@ def test_typed_payload_views() -> None:
     assert message.payload(ChatPayload).content == "text"
     with pytest.raises(ProtocolError, match=r"message #1 \(chat_message\) is not a ResearchResult"):
         message.payload(ResearchResult)
+
+
+async def test_reconnect_after_a_cut_resumes_after_the_last_message(
+    scripted: ScriptedServer,
+) -> None:
+    scripted.handler = lambda m: [prompt("first")] if m["type"] == "run_flow" else [completed()]
+    async with FlowTestClient.create(scripted.url, session_id="s1") as client:
+        await client.start_flow("osb", "q")
+        first = await client.wait_for_ui_message(timeout=5)
+        with pytest.raises(ConnectionLostError):
+            async with client.expect(category="prompt", timeout=30):
+                client.cut_connection()
+        await client.reconnect()
+        await client.send_manager_response("yes")
+        await client.wait_for_completion(timeout=5)
+    assert first.envelope is not None
+    assert scripted.paths == ["/ws/s1", f"/ws/s1?resume_after={first.envelope.message_id}"]
