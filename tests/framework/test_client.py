@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
+from websockets.protocol import State
 
 from flowwright import (
     Category,
@@ -15,6 +17,7 @@ from flowwright import (
     FlowTimeoutError,
     MessageCollector,
     ProtocolError,
+    ResponseSimulator,
 )
 from flowwright.protocol import ChatPayload, ResearchResult
 from tests.framework.scripted import ScriptedServer, completed, error, prompt, result
@@ -208,3 +211,17 @@ async def test_reconnect_after_a_cut_resumes_after_the_last_message(
         await client.wait_for_completion(timeout=5)
     assert first.envelope is not None
     assert scripted.paths == ["/ws/s1", f"/ws/s1?resume_after={first.envelope.message_id}"]
+
+
+async def test_no_task_or_socket_outlives_a_failed_wait(scripted: ScriptedServer) -> None:
+    scripted.handler = lambda m: [prompt()]
+    simulator = ResponseSimulator(default="What about satire?")
+    with pytest.raises(FlowTimeoutError):
+        async with FlowTestClient.create(scripted.url) as client, simulator.attached(client):
+            await client.start_flow("osb", "q")
+            await client.wait_for_completion(timeout=0.2)
+    assert simulator.history  # the background answering did run
+    assert [t for t in asyncio.all_tasks() if t.get_name().startswith("flowwright")] == []
+    assert client._ws is not None
+    assert client._ws.state is State.CLOSED
+    assert not client.waiter._pending

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from flowwright import FlowTestClient, ServerExitedError, ServerStartError, TestFlowRunner
+from flowwright import (
+    FlowTestClient,
+    FlowTimeoutError,
+    ServerExitedError,
+    ServerStartError,
+    TestFlowRunner,
+)
 
 PORT_SERVER = """
 import http.server, sys
@@ -20,6 +28,21 @@ class Health(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args): pass
 print("starting on", sys.argv[1], flush=True)
 http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Health).serve_forever()
+"""
+
+SAY_SERVER = """
+import http.server, os, sys, urllib.parse
+class Say(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        if url.path == "/exit":
+            os._exit(4)
+        for line in urllib.parse.parse_qs(url.query).get("line", []):
+            print(line, flush=True)
+        self.send_response(200); self.end_headers(); self.wfile.write(b'{"status": "ok"}')
+    def log_message(self, *args): pass
+print("starting on", sys.argv[1], flush=True)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Say).serve_forever()
 """
 
 
@@ -108,3 +131,56 @@ async def test_server_exiting_by_fault_injection_carries_its_exit_code() -> None
             assert time.monotonic() - started < 1
     assert caught.value.returncode == 70
     assert "exit code 70" in str(caught.value)
+
+
+def say_server(tmp_path: Path) -> TestFlowRunner:
+    """A server that prints each ``?line=`` of a GET, and exits 4 on ``GET /exit``."""
+    script = tmp_path / "say.py"
+    script.write_text(SAY_SERVER)
+    return TestFlowRunner([sys.executable, str(script), "{port}"])
+
+
+def get_later(url: str) -> threading.Thread:
+    """GET ``url`` from another thread, so the test's wait is pending when it lands."""
+    thread = threading.Thread(target=lambda: urllib.request.urlopen(url).close())
+    thread.start()
+    return thread
+
+
+def test_wait_for_log_returns_a_line_printed_before_or_during_the_wait(tmp_path: Path) -> None:
+    with say_server(tmp_path) as runner:
+        assert runner.wait_for_log(r"^starting on \d+$", timeout=5).startswith("starting on")
+        request = get_later(f"{runner.base_url}/?line=first&line=the+answer+is+42&line=last")
+        assert runner.wait_for_log(r"answer is \d+", timeout=10) == "the answer is 42"
+        request.join()
+        assert runner.log_tail(3) == ["first", "the answer is 42", "last"]
+
+
+def test_wait_for_log_times_out_with_the_log_tail(tmp_path: Path) -> None:
+    with say_server(tmp_path) as runner:
+        started = time.monotonic()
+        with pytest.raises(FlowTimeoutError) as caught:
+            runner.wait_for_log("never printed", timeout=0.2)
+        assert time.monotonic() - started < 5
+    assert caught.value.timeout == 0.2
+    assert "no a server log line matching 'never printed' within 0.2s" in str(caught.value)
+    assert "| starting on" in str(caught.value)
+
+
+def test_wait_for_log_fails_at_once_when_the_server_exits(tmp_path: Path) -> None:
+    with say_server(tmp_path) as runner:
+        request = threading.Thread(target=_get_ignoring_errors, args=(f"{runner.base_url}/exit",))
+        request.start()
+        started = time.monotonic()
+        with pytest.raises(ServerExitedError) as caught:
+            runner.wait_for_log("never printed", timeout=60)
+        assert time.monotonic() - started < 5
+        request.join()
+    assert caught.value.returncode == 4
+    assert "the server exited (exit code 4) before printing" in str(caught.value)
+
+
+def _get_ignoring_errors(url: str) -> None:
+    """The server dies while answering: the request's failure is the point."""
+    with contextlib.suppress(OSError):
+        urllib.request.urlopen(url).close()
