@@ -205,17 +205,19 @@ class TestFlowRunner:
                 self._watches.remove(watch)
         if watch.line is not None:
             return watch.line
-        awaited = f"a server log line matching {watch.pattern.pattern!r}"
+        awaited = f"line matching {watch.pattern.pattern!r}"
         if self._exited.is_set():
             code = self.returncode
             raise ServerExitedError(
-                f"the server exited ({describe_returncode(code)}) before printing {awaited}",
+                f"the server exited ({describe_returncode(code)}) without printing a {awaited}",
                 self.describe(30),
                 returncode=code,
                 log_tail=tuple(self.log_tail(30)),
             )
         raise FlowTimeoutError(
-            f"no {awaited} within {timeout:g}s", self.describe(30), timeout=timeout
+            f"the server printed no {awaited} within {timeout:g}s",
+            self.describe(30),
+            timeout=timeout,
         )
 
     def describe(self, log_lines: int = 10) -> str:
