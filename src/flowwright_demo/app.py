@@ -25,7 +25,12 @@ __all__ = ["create_app"]
 def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> Starlette:
     """The server's ASGI app; session transcripts are written under ``storage``."""
     engine = FlowEngine(settings, corpus, llm)
-    registry = SessionRegistry(storage)
+    registry = SessionRegistry(
+        storage,
+        buffer_size=settings.server.resume_buffer,
+        grace_seconds=settings.server.resume_grace_seconds,
+        on_expire=engine.abandon,
+    )
 
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
@@ -64,19 +69,21 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         )
 
     async def websocket(socket: WebSocket) -> None:
+        """One socket of a session; ``?resume_after=<message_id>`` replays what it missed."""
         await socket.accept()
-        session = registry.attach(socket.path_params["session_id"], socket)
+        session = registry.open(socket.path_params["session_id"])
         try:
+            await engine.join(session, socket, socket.query_params.get("resume_after") or None)
             while (message := await socket.receive())["type"] == "websocket.receive":
                 await engine.receive(session, message)
         finally:
-            if registry.detach(session, socket):
-                await engine.close(session)
+            registry.leave(session, socket)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await engine.shutdown()
+        registry.shutdown()
 
     return Starlette(
         routes=[

@@ -1,5 +1,9 @@
 """The flow engine: reads what clients send, starts and steers one flow run per session.
 
+A run belongs to its session, not to a socket: a client that reconnects (``resume_after``)
+joins the same run, and a run is cancelled only when its session expires (no socket came back
+within the grace period, see ``sessions.py``).
+
 Input is data: each frame is size-checked, JSON-decoded and validated with
 ``flowwright.protocol.parse_client`` before anything acts on it. Whatever cannot be used is
 answered with a ``system_error`` that names the problem, on that session only; the
@@ -15,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.websockets import WebSocket
 
 from flowwright.protocol import (
     ErrorPayload,
@@ -30,7 +35,7 @@ from flowwright_demo.corpus import Corpus, Document
 from flowwright_demo.flows import FLOWS
 from flowwright_demo.llm import LLM
 from flowwright_demo.run import FlowParams, FlowRun
-from flowwright_demo.sessions import Session
+from flowwright_demo.sessions import ResumeError, Session
 from flowwright_demo.settings import FlowDefinition, Settings
 
 __all__ = ["IGNORED_TYPES", "FlowEngine"]
@@ -56,6 +61,14 @@ class FlowEngine:
         self.llm = llm
         self._runs: dict[str, FlowRun] = {}
 
+    async def join(self, session: Session, socket: WebSocket, resume_after: str | None) -> None:
+        """Attach a new socket to its session, replaying what it missed if it resumes; an
+        id the session no longer holds is answered with a ``system_error`` (it stays live)."""
+        try:
+            await session.join(socket, resume_after)
+        except ResumeError as refusal:
+            await self._refuse(session, str(refusal))
+
     async def receive(self, session: Session, message: Mapping[str, Any]) -> None:
         """Handle one ASGI ``websocket.receive`` message from a session's socket."""
         try:
@@ -65,20 +78,32 @@ class FlowEngine:
             else:
                 self._manager_response(session, request)
         except _Refused as refusal:
-            logger.info("! %s refused: %s", session.id, refusal)
-            error = ErrorPayload(source="server", content=str(refusal))
-            await session.send(envelope(MessageType.SYSTEM_ERROR, error))
+            await self._refuse(session, str(refusal))
 
-    async def close(self, session: Session) -> None:
-        """The session's last socket is gone: stop its flow, then close its transcript."""
+    def abandon(self, session: Session) -> None:
+        """No socket came back within the grace period: cancel the session's run (no closing
+        messages: nobody is listening) and close its transcript once the run is over."""
         run = self._runs.pop(session.id, None)
-        if run is not None:
-            await _cancel([run])
-        session.close()
+        if run is None or run.task is None or run.task.done():
+            session.close()
+            return
+        logger.info(
+            "= %s no socket reconnected within %gs: run of %s cancelled",
+            session.id,
+            self.settings.server.resume_grace_seconds,
+            run.flow_name,
+        )
+        run.cancel()
+        run.task.add_done_callback(lambda _: session.close())
 
     async def shutdown(self) -> None:
         """Cancel every run (server shutdown)."""
         await _cancel(list(self._runs.values()))
+
+    async def _refuse(self, session: Session, reason: str) -> None:
+        logger.info("! %s refused: %s", session.id, reason)
+        error = ErrorPayload(source="server", content=reason)
+        await session.send(envelope(MessageType.SYSTEM_ERROR, error))
 
     # ------------------------------------------------------------------ decoding
 

@@ -59,6 +59,10 @@ class ServerSettings(_Strict):
     storage: str | None = None
     """Where session transcripts go; ``None`` means a fresh temporary directory."""
     max_frame_bytes: int = Field(default=64 * 1024, gt=0)
+    resume_buffer: int = Field(default=1000, gt=0)
+    """How many of its most recent messages a session keeps for clients that reconnect."""
+    resume_grace_seconds: float = Field(default=30.0, ge=0)
+    """How long a session's flow outlives its last socket, waiting for a reconnect."""
 
 
 class AgentSpec(_Strict):

@@ -21,6 +21,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from flowwright.protocol import FLOW_COMPLETED, Envelope, Malformed, parse
 from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
+from flowwright_demo.sessions import storage_name
 
 __all__ = [
     "TIMEOUT",
@@ -28,10 +29,13 @@ __all__ = [
     "Message",
     "completed",
     "label",
+    "logged",
     "of_type",
     "open_client",
+    "sent_ids",
     "start_server",
     "timeline",
+    "transcript_path",
 ]
 
 TIMEOUT = 10.0 * float(os.environ.get("FLOWWRIGHT_TEST_TIMEOUT_FACTOR", "1"))
@@ -115,11 +119,14 @@ def _brief(message: Message) -> str:
 
 @asynccontextmanager
 async def open_client(
-    server: TestFlowRunner, session_id: str | None = None
+    server: TestFlowRunner, session_id: str | None = None, *, resume_after: str | None = None
 ) -> AsyncIterator[DemoClient]:
-    """A connected client on a (by default fresh) session."""
+    """A connected client on a (by default fresh) session; ``resume_after`` reconnects to
+    it and has the server replay what was sent after that message id."""
     session_id = session_id or str(uuid.uuid4())
     url = f"{server.ws_url}/ws/{urllib.parse.quote(session_id, safe='')}"
+    if resume_after is not None:
+        url += "?" + urllib.parse.urlencode({"resume_after": resume_after})
     async with connect(url, max_size=None) as connection:
         yield DemoClient(connection, session_id)
 
@@ -132,6 +139,25 @@ def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> T
         log_path=tmp / "output.log",
     )
     return runner.start()
+
+
+def transcript_path(server: TestFlowRunner, session_id: str) -> Path:
+    """Where the server (started by :func:`start_server`) keeps that session's transcript."""
+    storage = Path(server.env["FLOWWRIGHT_STORAGE"])
+    return storage / f"session-{storage_name(session_id)}.jsonl"
+
+
+def sent_ids(server: TestFlowRunner, session_id: str) -> list[str]:
+    """The message ids of every envelope the server sent to that session, in order: the
+    server's own account, to hold what clients received against."""
+    text = transcript_path(server, session_id).read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in text.splitlines()]
+    return [json.loads(line["frame"])["message_id"] for line in lines if line["dir"] == ">"]
+
+
+async def logged(server: TestFlowRunner, pattern: str, timeout: float = TIMEOUT) -> str:
+    """Wait (without blocking the event loop) for a server log line matching ``pattern``."""
+    return await asyncio.to_thread(server.wait_for_log, pattern, timeout)
 
 
 def label(message: Message) -> str:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from pathlib import Path
 
 from flowwright.protocol import Envelope, text_of
 from flowwright.runner import TestFlowRunner
 from flowwright_demo.sessions import storage_name
-from tests.demo._client import DemoClient, of_type, open_client
+from tests.demo._client import DemoClient, of_type, open_client, sent_ids, transcript_path
 
 SESSIONS = 20
-
-
-def storage_of(server: TestFlowRunner) -> Path:
-    return Path(server.env["FLOWWRIGHT_STORAGE"])
 
 
 async def run_one(server: TestFlowRunner, index: int) -> DemoClient:
@@ -48,11 +42,8 @@ async def test_concurrent_sessions_each_see_only_their_own_messages(
     )
 
     for index, client in enumerate(clients):
-        transcript = storage_of(demo_server) / f"session-{storage_name(client.session_id)}.jsonl"
-        lines = [json.loads(line) for line in transcript.read_text().splitlines()]
-        sent = {json.loads(line["frame"])["message_id"] for line in lines if line["dir"] == ">"}
-        assert sent == ids_per_client[index]
-        assert any(line["dir"] == "<" for line in lines)
+        assert set(sent_ids(demo_server, client.session_id)) == ids_per_client[index]
+        assert '"dir": "<"' in transcript_path(demo_server, client.session_id).read_text()
 
 
 async def test_two_sockets_of_one_session_both_receive(demo_server: TestFlowRunner) -> None:
@@ -75,7 +66,7 @@ async def test_unsafe_session_ids_are_hashed_for_storage(demo_server: TestFlowRu
     async with open_client(demo_server, unsafe) as client:
         await client.run_flow("chat", prompt="hello")
         await client.prompt()
-    stored = storage_of(demo_server) / f"session-{storage_name(unsafe)}.jsonl"
+    stored = transcript_path(demo_server, unsafe)
     assert stored.name.startswith("session-sha256-")
     assert stored.exists()
 
