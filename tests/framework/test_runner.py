@@ -160,6 +160,7 @@ def test_wait_for_log_returns_a_line_printed_before_or_during_the_wait(tmp_path:
             f"{runner.base_url}/?line=first&line=the+answer+is+42&line=last"
         )
         assert runner.wait_for_log(r"answer is \d+", timeout=10) == "the answer is 42"
+        assert runner.wait_for_log("^last$", timeout=10) == "last"
         request.join()
         assert runner.log_tail(3) == ["first", "the answer is 42", "last"]
 
