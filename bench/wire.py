@@ -53,11 +53,16 @@ class BurstRun:
 
 @dataclass
 class Throughput:
-    """Alternating bursts of ``count`` envelopes to a raw loop and to a flowwright client."""
+    """Alternating bursts of ``count`` envelopes to a flowwright client and two raw loops.
+
+    ``raw`` only counts frames (the baseline of the target); ``raw_decoded`` also runs
+    ``json.loads`` on each, the least any client that reads the frames must do.
+    """
 
     count: int
     flowwright: list[BurstRun] = field(default_factory=list)
     raw: list[BurstRun] = field(default_factory=list)
+    raw_decoded: list[BurstRun] = field(default_factory=list)
 
     @property
     def flowwright_rate(self) -> float:
@@ -68,8 +73,16 @@ class Throughput:
         return median([run.rate for run in self.raw])
 
     @property
+    def raw_decoded_rate(self) -> float:
+        return median([run.rate for run in self.raw_decoded])
+
+    @property
+    def runs(self) -> list[BurstRun]:
+        return self.flowwright + self.raw + self.raw_decoded
+
+    @property
     def lost(self) -> int:
-        return sum(run.lost for run in self.flowwright + self.raw)
+        return sum(run.lost for run in self.runs)
 
 
 def _ping(n: int) -> str:
@@ -134,7 +147,7 @@ async def wake_latency(url: str, samples: int, polling_samples: int) -> WakeLate
     return result
 
 
-async def _raw_burst(url: str, count: int) -> BurstRun:
+async def _raw_burst(url: str, count: int, *, decode: bool = False) -> BurstRun:
     async with connect(url) as ws:
         await ws.send(json.dumps({"type": "prepare", "count": count}))
         await ws.recv()
@@ -143,7 +156,9 @@ async def _raw_burst(url: str, count: int) -> BurstRun:
             await ws.send('{"type": "burst"}')
             try:
                 async with asyncio.timeout(_BURST_TIMEOUT):
-                    async for _ in ws:
+                    async for frame in ws:
+                        if decode:
+                            json.loads(frame)
                         received += 1
                         if received == count:
                             break
@@ -175,11 +190,19 @@ async def _flowwright_burst(url: str, count: int) -> BurstRun:
     )
 
 
+async def _raw_decoded_burst(url: str, count: int) -> BurstRun:
+    return await _raw_burst(url, count, decode=True)
+
+
 async def throughput(url: str, count: int, rounds: int) -> Throughput:
-    """``rounds`` bursts each way, alternating which goes first; fresh connections each time."""
+    """``rounds`` bursts each way, alternating the order; fresh connections each time."""
     result = Throughput(count)
+    order = (
+        (result.raw, _raw_burst),
+        (result.raw_decoded, _raw_decoded_burst),
+        (result.flowwright, _flowwright_burst),
+    )
     for n in range(rounds):
-        order = (("raw", _raw_burst), ("flowwright", _flowwright_burst))
-        for side, burst in order if n % 2 == 0 else order[::-1]:
-            getattr(result, side).append(await burst(url, count))
+        for runs, burst in order if n % 2 == 0 else order[::-1]:
+            runs.append(await burst(url, count))
     return result

@@ -86,8 +86,8 @@ def test_wake_latency_has_every_sample(smoke: SmokeRun) -> None:
 
 def test_no_message_of_a_burst_is_lost(smoke: SmokeRun) -> None:
     burst = smoke.raw["throughput"]
-    runs = burst["flowwright"] + burst["raw"]
-    assert len(runs) == 2 * SMOKE.burst_rounds
+    runs = burst["flowwright"] + burst["raw"] + burst["raw_decoded"]
+    assert len(runs) == 3 * SMOKE.burst_rounds
     for run in runs:
         assert run["error"] is None
         assert (run["received"], run["lost"], run["duplicates"]) == (SMOKE.burst, 0, 0)
