@@ -1,0 +1,1 @@
+"""flowwright's benchmarks (``./dev bench``); a package so that the test suite can run them."""
