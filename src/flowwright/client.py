@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import uuid
-from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -22,9 +21,9 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from flowwright.collector import Message, MessageCollector
+from flowwright.collector import Message
 from flowwright.config import settings
-from flowwright.conversation import Conversation, FlowMetrics
+from flowwright.conversation import Conversation
 from flowwright.errors import (
     ClientStateError,
     ConnectError,
@@ -35,7 +34,8 @@ from flowwright.errors import (
 from flowwright.protocol import Category, RunFlow
 from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner, describe_returncode
 from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
-from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
+from flowwright.stream import FlowStream
+from flowwright.waiter import Matcher
 
 __all__ = ["FlowTestClient"]
 
@@ -44,7 +44,7 @@ logger = logging.getLogger("flowwright.client")
 _EXIT_GRACE = 0.5  # a dropped socket waits this long for the server's exit to explain it
 
 
-class FlowTestClient:
+class FlowTestClient(FlowStream):
     """Drives one session of a flow server and records everything it says.
 
     ``async with FlowTestClient.create() as client:`` connects to the pytest session's server
@@ -62,19 +62,12 @@ class FlowTestClient:
         open_timeout: float = 10.0,
         max_size: int | None = 16 * 2**20,
     ) -> None:
+        super().__init__(timeout=timeout, fail_on_error=fail_on_error, describe_state=self.describe)
         self._url = url
         self.server = server
         self.session_id = session_id or uuid.uuid4().hex
-        self.timeout = timeout
         self.open_timeout = open_timeout
         self.max_size = max_size
-        self.collector = MessageCollector()
-        self.waiter = FlowEventWaiter(
-            self.collector,
-            describe_state=self.describe,
-            fail_on_error=settings.fail_on_error if fail_on_error is None else fail_on_error,
-        )
-        self.last_action_seq = 0
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._unsubscribe_exit: Any = None
@@ -257,9 +250,7 @@ class FlowTestClient:
             await self._ws.send(frame)
         except ConnectionClosed as exc:
             raise ConnectionLostError(f"cannot send: {exc}", self.describe()) from exc
-        sent = self.collector.append(frame, direction="sent")
-        self.last_action_seq = sent.seq
-        return sent
+        return self.collector.append(frame, direction="sent")
 
     async def start_flow(self, flow: str, prompt: str | None = None, **parameters: Any) -> Message:
         """Ask the server to run ``flow``; extra keywords become flow parameters."""
@@ -305,120 +296,6 @@ class FlowTestClient:
             ).to_message()
         )
 
-    # ------------------------------------------------------------------ waiting
-
-    async def wait_for(
-        self,
-        matcher: Matcher | None = None,
-        *,
-        timeout: float | None = None,
-        since: int | Message | None = None,
-        description: str | None = None,
-        fail_on_error: bool | None = None,
-        **criteria: Any,
-    ) -> Message:
-        """The first message (after ``since``, default the last action) that matches.
-
-        ``matcher`` is any ``Message -> bool`` callable; or give :class:`Match` criteria as
-        keywords: ``wait_for(category="prompt", pattern="proceed")``. ``timeout=None`` uses the
-        client's default; every timeout is scaled by the timeout factor.
-        """
-        __tracebackhide__ = True
-        return await self.waiter.wait_for(
-            self._matcher(matcher, criteria),
-            timeout=self._timeout(timeout),
-            since=self._since(since),
-            description=description,
-            fail_on_error=fail_on_error,
-        )
-
-    async def wait_for_ui_message(
-        self,
-        pattern: str | None = None,
-        *,
-        timeout: float | None = None,
-        since: int | Message | None = None,
-    ) -> Message:
-        """The flow's next prompt to the human (optionally whose text matches ``pattern``)."""
-        __tracebackhide__ = True
-        return await self.wait_for(
-            Match(category=Category.PROMPT, pattern=pattern), timeout=timeout, since=since
-        )
-
-    async def wait_for_agent_results(
-        self,
-        expected_agents: Iterable[str],
-        *,
-        timeout: float | None = None,
-        since: int | Message | None = None,
-    ) -> list[Message]:
-        """Wait until every expected agent (role, name or id) has produced a result.
-
-        Returns their result and chat messages in arrival order.
-        """
-        __tracebackhide__ = True
-        expected = list(expected_agents)
-        if not expected:
-            raise ValueError("expected_agents is empty: name at least one agent")
-        results: list[Message] = []
-        missing = set(expected)
-
-        def is_result(message: Message) -> bool:
-            if message.category not in (Category.RESULT, Category.CHAT):
-                return False
-            agents = [name for name in expected if message.from_agent(name)]
-            if agents:
-                results.append(message)
-                missing.difference_update(agents)
-            return not missing
-
-        def describe() -> str:
-            done = [name for name in expected if name not in missing]
-            return (
-                f"results from {expected} (got: {done or 'none'}; "
-                f"missing: {[name for name in expected if name in missing]})"
-            )
-
-        await self.wait_for(is_result, timeout=timeout, since=since, description=describe)
-        return results
-
-    async def wait_for_completion(
-        self, *, timeout: float | None = None, since: int | Message | None = None
-    ) -> Message:
-        """The ``flow_completed`` event that ends the flow."""
-        __tracebackhide__ = True
-
-        def flow_completed(message: Message) -> bool:
-            return message.is_flow_completed
-
-        return await self.wait_for(
-            flow_completed, timeout=timeout, since=since, description="flow_completed"
-        )
-
-    @contextlib.asynccontextmanager
-    async def expect(
-        self,
-        matcher: Matcher | None = None,
-        *,
-        timeout: float | None = None,
-        description: str | None = None,
-        fail_on_error: bool | None = None,
-        **criteria: Any,
-    ) -> AsyncIterator[Expectation]:
-        """Arm a wait, then act: ``async with client.expect(category="prompt") as event:``.
-
-        Only messages arriving after the block is entered count; ``event.value`` holds the
-        match when the block ends (the block's end waits for it).
-        """
-        __tracebackhide__ = True
-        async with self.waiter.expect(
-            self._matcher(matcher, criteria),
-            timeout=self._timeout(timeout),
-            description=description,
-            fail_on_error=fail_on_error,
-        ) as expectation:
-            yield expectation
-
     async def converse(
         self,
         simulator: ResponseSimulator,
@@ -444,52 +321,6 @@ class FlowTestClient:
             else:
                 await self.wait_for(until, timeout=timeout, since=start)
         return Conversation(self.collector.since(start))
-
-    # ------------------------------------------------------------------ queries
-
-    def conversation(self, since: int = 0) -> Conversation:
-        """The session's exchange with the human so far, as turns."""
-        return Conversation(self.collector.since(since))
-
-    @property
-    def metrics(self) -> FlowMetrics:
-        """Timings of the session's latest flow run (first prompt, steps, total)."""
-        runs = self.collector.filter(type="run_flow", direction="sent")
-        start = runs[-1].seq - 1 if runs else 0
-        return FlowMetrics.from_messages(self.collector.since(start))
-
-    @property
-    def messages(self) -> list[Message]:
-        """Everything received and sent so far, in order."""
-        return list(self.collector)
-
-    def transcript(self) -> str:
-        """The conversation as JSON lines (see :meth:`MessageCollector.to_jsonl`)."""
-        return self.collector.to_jsonl()
-
-    # ------------------------------------------------------------------ helpers
-
-    def _timeout(self, timeout: float | None) -> float:
-        return settings.scale(timeout, self.timeout)
-
-    def _since(self, since: int | Message | None) -> int:
-        if since is None:
-            return self.last_action_seq
-        return since.seq if isinstance(since, Message) else since
-
-    def _last(self, category: Category) -> Message | None:
-        found = self.collector.filter(category=category)
-        return found[-1] if found else None
-
-    @staticmethod
-    def _matcher(matcher: Matcher | None, criteria: dict[str, Any]) -> Matcher:
-        if matcher is not None and criteria:
-            raise TypeError("give either a matcher or Match criteria as keywords, not both")
-        if matcher is not None:
-            return matcher
-        if not criteria:
-            raise TypeError("wait_for() needs a matcher or criteria (category=, pattern=, ...)")
-        return Match(**criteria)
 
 
 def _session_url(url: str, session_id: str) -> str:

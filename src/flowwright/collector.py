@@ -135,6 +135,8 @@ class MessageCollector:
         self._start = clock()
         self._messages: list[Message] = []
         self._listeners: list[Listener] = []
+        self.last_sent_seq = 0
+        """The number of the newest frame the test sent (0 before any): its last action."""
 
     # ------------------------------------------------------------------ recording
 
@@ -155,6 +157,8 @@ class MessageCollector:
             error=parsed.reason if isinstance(parsed, Malformed) else None,
         )
         self._messages.append(message)
+        if direction == "sent":
+            self.last_sent_seq = message.seq
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s", ">" if direction == "sent" else "<", message.summary())
         for listener in tuple(self._listeners):

@@ -1,0 +1,205 @@
+"""FlowStream: the waits and queries every source of flow messages offers.
+
+A source — the test's own WebSocket (:class:`~flowwright.client.FlowTestClient`), or a
+browser page's socket — appends frames to one collector; this class gives it the lifecycle
+waits, all through one :class:`FlowEventWaiter`. A wait matches messages since the source's
+last *action* (the last frame sent) unless told otherwise, so a fast answer is never missed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+from flowwright.collector import Message, MessageCollector
+from flowwright.config import settings
+from flowwright.conversation import Conversation, FlowMetrics
+from flowwright.protocol import Category
+from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
+
+__all__ = ["FlowStream"]
+
+
+class FlowStream:
+    """A collector of one session's messages and the waits on it."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float | None = None,
+        fail_on_error: bool | None = None,
+        describe_state: Callable[[], str] | None = None,
+    ) -> None:
+        self.timeout = timeout
+        self.collector = MessageCollector()
+        self.waiter = FlowEventWaiter(
+            self.collector,
+            describe_state=describe_state,
+            fail_on_error=settings.fail_on_error if fail_on_error is None else fail_on_error,
+        )
+
+    @property
+    def last_action_seq(self) -> int:
+        """The number of the last frame sent on this session (0 before any)."""
+        return self.collector.last_sent_seq
+
+    # ------------------------------------------------------------------ waiting
+
+    async def wait_for(
+        self,
+        matcher: Matcher | None = None,
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+        description: str | None = None,
+        fail_on_error: bool | None = None,
+        **criteria: Any,
+    ) -> Message:
+        """The first message (after ``since``, default the last action) that matches.
+
+        ``matcher`` is any ``Message -> bool`` callable; or give :class:`Match` criteria as
+        keywords: ``wait_for(category="prompt", pattern="proceed")``. ``timeout=None`` uses the
+        client's default; every timeout is scaled by the timeout factor.
+        """
+        __tracebackhide__ = True
+        return await self.waiter.wait_for(
+            self._matcher(matcher, criteria),
+            timeout=self._timeout(timeout),
+            since=self._since(since),
+            description=description,
+            fail_on_error=fail_on_error,
+        )
+
+    async def wait_for_ui_message(
+        self,
+        pattern: str | None = None,
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+    ) -> Message:
+        """The flow's next prompt to the human (optionally whose text matches ``pattern``)."""
+        __tracebackhide__ = True
+        return await self.wait_for(
+            Match(category=Category.PROMPT, pattern=pattern), timeout=timeout, since=since
+        )
+
+    async def wait_for_agent_results(
+        self,
+        expected_agents: Iterable[str],
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+    ) -> list[Message]:
+        """Wait until every expected agent (role, name or id) has produced a result.
+
+        Returns their result and chat messages in arrival order.
+        """
+        __tracebackhide__ = True
+        expected = list(expected_agents)
+        if not expected:
+            raise ValueError("expected_agents is empty: name at least one agent")
+        results: list[Message] = []
+        missing = set(expected)
+
+        def is_result(message: Message) -> bool:
+            if message.category not in (Category.RESULT, Category.CHAT):
+                return False
+            agents = [name for name in expected if message.from_agent(name)]
+            if agents:
+                results.append(message)
+                missing.difference_update(agents)
+            return not missing
+
+        def describe() -> str:
+            done = [name for name in expected if name not in missing]
+            return (
+                f"results from {expected} (got: {done or 'none'}; "
+                f"missing: {[name for name in expected if name in missing]})"
+            )
+
+        await self.wait_for(is_result, timeout=timeout, since=since, description=describe)
+        return results
+
+    async def wait_for_completion(
+        self, *, timeout: float | None = None, since: int | Message | None = None
+    ) -> Message:
+        """The ``flow_completed`` event that ends the flow."""
+        __tracebackhide__ = True
+
+        def flow_completed(message: Message) -> bool:
+            return message.is_flow_completed
+
+        return await self.wait_for(
+            flow_completed, timeout=timeout, since=since, description="flow_completed"
+        )
+
+    @contextlib.asynccontextmanager
+    async def expect(
+        self,
+        matcher: Matcher | None = None,
+        *,
+        timeout: float | None = None,
+        description: str | None = None,
+        fail_on_error: bool | None = None,
+        **criteria: Any,
+    ) -> AsyncIterator[Expectation]:
+        """Arm a wait, then act: ``async with client.expect(category="prompt") as event:``.
+
+        Only messages arriving after the block is entered count; ``event.value`` holds the
+        match when the block ends (the block's end waits for it).
+        """
+        __tracebackhide__ = True
+        async with self.waiter.expect(
+            self._matcher(matcher, criteria),
+            timeout=self._timeout(timeout),
+            description=description,
+            fail_on_error=fail_on_error,
+        ) as expectation:
+            yield expectation
+
+    # ------------------------------------------------------------------ queries
+
+    def conversation(self, since: int = 0) -> Conversation:
+        """The session's exchange with the human so far, as turns."""
+        return Conversation(self.collector.since(since))
+
+    @property
+    def metrics(self) -> FlowMetrics:
+        """Timings of the session's latest flow run (first prompt, steps, total)."""
+        runs = self.collector.filter(type="run_flow", direction="sent")
+        start = runs[-1].seq - 1 if runs else 0
+        return FlowMetrics.from_messages(self.collector.since(start))
+
+    @property
+    def messages(self) -> list[Message]:
+        """Everything received and sent so far, in order."""
+        return list(self.collector)
+
+    def transcript(self) -> str:
+        """The conversation as JSON lines (see :meth:`MessageCollector.to_jsonl`)."""
+        return self.collector.to_jsonl()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _timeout(self, timeout: float | None) -> float:
+        return settings.scale(timeout, self.timeout)
+
+    def _since(self, since: int | Message | None) -> int:
+        if since is None:
+            return self.last_action_seq
+        return since.seq if isinstance(since, Message) else since
+
+    def _last(self, category: Category) -> Message | None:
+        found = self.collector.filter(category=category)
+        return found[-1] if found else None
+
+    @staticmethod
+    def _matcher(matcher: Matcher | None, criteria: dict[str, Any]) -> Matcher:
+        if matcher is not None and criteria:
+            raise TypeError("give either a matcher or Match criteria as keywords, not both")
+        if matcher is not None:
+            return matcher
+        if not criteria:
+            raise TypeError("wait_for() needs a matcher or criteria (category=, pattern=, ...)")
+        return Match(**criteria)
