@@ -13,7 +13,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -40,19 +40,30 @@ M = TypeVar("M", bound=BaseModel)
 Listener = Callable[["Message"], None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Message:
-    """One frame as a test sees it: numbered, timed, categorised, with its text extracted."""
+    """One frame as a test sees it: numbered, timed, categorised; read-only by convention.
+
+    Not frozen and its text extracted on first use: the collector's hot path builds one per
+    frame, and most are never read.
+    """
 
     seq: int
     time: float  # seconds since the collector started
     direction: Direction
     category: Category
     type: str
-    content: str
     raw: str
     envelope: Envelope | None = None
     error: str | None = None  # why a malformed frame is malformed
+    _content: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def content(self) -> str:
+        """The human-readable text, whatever the payload's shape (see ``protocol.text_of``)."""
+        if self._content is None:
+            self._content = text_of(self.envelope) if self.envelope is not None else self.raw
+        return self._content
 
     @property
     def agent(self) -> str | None:
@@ -151,7 +162,6 @@ class MessageCollector:
             direction=direction,
             category=category,
             type="" if isinstance(parsed, Malformed) else parsed.type,
-            content=text_of(parsed),
             raw=raw,
             envelope=None if isinstance(parsed, Malformed) else parsed,
             error=parsed.reason if isinstance(parsed, Malformed) else None,

@@ -192,7 +192,7 @@ class Envelope(BaseModel):
     message_id: str | None = None
     preview: str | None = None
     outputs: dict[str, Any] | list[Any] | str | None = None
-    timestamp: str | None = None
+    timestamp: str | float | None = None  # ISO 8601 from Buttermilk; epoch seconds tolerated
     agent_info: AgentInfo | None = None
     tracing_link: str | None = None
 
@@ -234,6 +234,10 @@ def parse(frame: str | bytes) -> Envelope | Malformed:
             frame = frame.decode()
         except UnicodeDecodeError as exc:
             return Malformed(frame.decode(errors="replace"), f"binary frame is not UTF-8: {exc}")
+    try:
+        return Envelope.model_validate_json(frame)  # the common case, in one pass
+    except ValidationError:
+        pass  # parse again, slowly, to say exactly what is wrong
     try:
         data = json.loads(frame)
     except ValueError as exc:

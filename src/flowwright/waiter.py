@@ -129,22 +129,34 @@ class PendingWait:
     async def result(self, timeout: float | None, *, total: float | None = None) -> Message:
         """Wait for the outcome; a timeout becomes :class:`FlowTimeoutError`.
 
-        ``total`` is the timeout to report when ``timeout`` is what remains of it.
+        ``total`` is the timeout to report when ``timeout`` is what remains of it. The timer
+        rejects the future itself, so a message wakes the test with no extra loop hops.
         """
         __tracebackhide__ = True
-        total = timeout if total is None else total
+        timer = None
+        if timeout is not None and not self.future.done():
+            timer = asyncio.get_running_loop().call_later(
+                max(timeout, 0.0), self._expire, timeout if total is None else total
+            )
         try:
-            return await asyncio.wait_for(asyncio.shield(self.future), timeout)
-        except TimeoutError:
-            waited = self._waiter.collector.elapsed - self.armed_at
-            raise FlowTimeoutError(
+            return await self.future
+        finally:
+            if timer is not None:
+                timer.cancel()
+            self.cancel()
+
+    def _expire(self, total: float) -> None:
+        if self.future.done():
+            return
+        waited = self._waiter.collector.elapsed - self.armed_at
+        self.future.set_exception(
+            FlowTimeoutError(
                 f"timed out after {waited:.1f}s (timeout {total:g}s) "
                 f"waiting for {self.description}",
                 self._waiter.diagnostics(self),
-                timeout=total or 0.0,
-            ) from None
-        finally:
-            self.cancel()
+                timeout=total,
+            )
+        )
 
     def cancel(self) -> None:
         self._waiter._pending.discard(self)
@@ -296,6 +308,8 @@ class FlowEventWaiter:
         return "\n".join(lines)
 
     def _notify(self, message: Message) -> None:
+        if not self._pending:
+            return
         for wait in tuple(self._pending):
             wait.feed(message)
             if wait.future.done():
