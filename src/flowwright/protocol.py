@@ -42,6 +42,7 @@ __all__ = [
     "TaskUpdate",
     "UIPrompt",
     "categorise",
+    "describe_validation_error",
     "envelope",
     "parse",
     "parse_client",
@@ -249,7 +250,7 @@ def parse(frame: str | bytes) -> Envelope | Malformed:
     try:
         return Envelope.model_validate(data)
     except ValidationError as exc:
-        return Malformed(frame, _describe(exc))
+        return Malformed(frame, describe_validation_error(exc))
 
 
 def categorise(message: Envelope | Malformed) -> Category:
@@ -373,14 +374,14 @@ def parse_client(data: dict[str, Any]) -> ClientMessage:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ValueError(f"invalid {kind}: {_describe(exc)}") from None
+        raise ValueError(f"invalid {kind}: {describe_validation_error(exc)}") from None
 
 
-def _describe(exc: ValidationError) -> str:
-    """One line per problem, naming the field: ``confrim: extra fields not permitted``."""
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line a person can act on: ``unknown field 'confrim'; flow: Field required``."""
     problems = []
     for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "message"
+        where = ".".join(str(part) for part in error["loc"]) or "top level"
         if error["type"] == "extra_forbidden":
             problems.append(f"unknown field {where!r}")
         else:

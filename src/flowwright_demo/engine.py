@@ -26,10 +26,10 @@ from flowwright.protocol import (
     ManagerResponse,
     MessageType,
     RunFlow,
+    describe_validation_error,
     envelope,
     parse_client,
 )
-from flowwright_demo._validation import describe
 from flowwright_demo.agents import Host, create_agent
 from flowwright_demo.corpus import Corpus, Document
 from flowwright_demo.flows import FLOWS
@@ -160,7 +160,9 @@ class FlowEngine:
             params = FlowParams.model_validate(parameters)
             faults = definition.faults.merged(params.fault)
         except ValidationError as exc:
-            raise _Refused(f"invalid run_flow parameters for {name!r}: {describe(exc)}") from None
+            raise _Refused(
+                f"invalid run_flow parameters for {name!r}: {describe_validation_error(exc)}"
+            ) from None
         record = self._record(params.record_id) if params.record_id is not None else None
         question = params.prompt or params.query or (record and _question_about(record, params))
         if not question:

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from flowwright_demo._validation import describe
+from flowwright.protocol import describe_validation_error
 from flowwright_demo.faults import Faults
 
 __all__ = [
@@ -192,4 +192,4 @@ def _validate(model: type[_M], data: Any, files: list[Path]) -> _M:
         return model.model_validate(data)
     except ValidationError as exc:
         where = " + ".join(str(path) for path in files) or "(defaults)"
-        raise ConfigError(f"{where}: {describe(exc)}") from None
+        raise ConfigError(f"{where}: {describe_validation_error(exc)}") from None
