@@ -1,0 +1,2 @@
+// One static page: prerendered at build time, the flow itself runs in the browser.
+export const prerender = true;
