@@ -1,4 +1,5 @@
-"""The Starlette app: health, the REST shapes Buttermilk's UI calls, and ``WS /ws/{session_id}``."""
+"""The Starlette app: health, the REST shapes Buttermilk's UI calls, ``WS /ws/{session_id}``,
+and the built UI (``frontend/``) at ``/``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketClose
 
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
@@ -85,15 +88,18 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         await engine.shutdown()
         registry.shutdown()
 
+    routes = [
+        Route("/health", health),
+        Route("/api/session", new_session),
+        Route("/api/flows", flows),
+        Route("/api/flows/{flow}/info", flow_info),
+        Route("/api/flows/{flow}/datasets/{dataset}/records", records),
+        WebSocketRoute("/ws/{session_id}", websocket),
+    ]
+    if settings.server.ui_path is not None:  # last: every route above wins over a file
+        routes.append(Mount("/", app=_UI(settings.server.ui_path)))
     return Starlette(
-        routes=[
-            Route("/health", health),
-            Route("/api/session", new_session),
-            Route("/api/flows", flows),
-            Route("/api/flows/{flow}/info", flow_info),
-            Route("/api/flows/{flow}/datasets/{dataset}/records", records),
-            WebSocketRoute("/ws/{session_id}", websocket),
-        ],
+        routes=routes,
         lifespan=lifespan,
         exception_handlers={_NotFound: _not_found},
     )
@@ -105,3 +111,26 @@ class _NotFound(Exception):
 
 async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=404)
+
+
+_UI_NOT_BUILT = "the UI is not built: run ./dev setup (npm ci && npm run build in frontend/)"
+
+
+class _UI:
+    """The built UI's files (``index.html`` at ``/``), or a JSON 404 saying how to build them.
+
+    Whether the directory exists is checked per request, so building the UI while the
+    server runs is enough.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files = StaticFiles(directory=directory, html=True, check_dir=False)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # a WebSocket to any path but /ws/{session_id}
+            await WebSocketClose()(scope, receive, send)
+        elif not self.directory.is_dir():
+            await JSONResponse({"detail": _UI_NOT_BUILT}, status_code=404)(scope, receive, send)
+        else:
+            await self.files(scope, receive, send)

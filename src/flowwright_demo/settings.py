@@ -32,6 +32,9 @@ __all__ = [
 
 _M = TypeVar("_M", bound=BaseModel)
 
+_REPOSITORY = Path(__file__).resolve().parents[2]
+"""The checkout this package runs from: ``conf/`` and ``frontend/`` are beside ``src/``."""
+
 Role = Literal["researcher", "policy_analyst", "assistant"]
 """The agent roles this server implements (see ``agents.py``)."""
 
@@ -63,6 +66,13 @@ class ServerSettings(_Strict):
     """How many of its most recent messages a session keeps for clients that reconnect."""
     resume_grace_seconds: float = Field(default=30.0, ge=0)
     """How long a session's flow outlives its last socket, waiting for a reconnect."""
+    ui_dir: str | None = "frontend/build"
+    """The built UI, served at ``/``; relative to the repository root; ``None`` serves none."""
+
+    @property
+    def ui_path(self) -> Path | None:
+        """``ui_dir`` resolved (relative paths against the repository root, like ``conf/``)."""
+        return None if self.ui_dir is None else _REPOSITORY / self.ui_dir
 
 
 class AgentSpec(_Strict):
@@ -121,7 +131,7 @@ class Settings(_Strict):
 
 def default_conf_dir() -> Path:
     """The repository's ``conf/`` next to ``src/`` (overridden by ``FLOWWRIGHT_DEMO_CONF``)."""
-    return Path(__file__).resolve().parents[2] / "conf"
+    return _REPOSITORY / "conf"
 
 
 def load_settings(conf_dir: Path, config: str | None = None) -> Settings:
