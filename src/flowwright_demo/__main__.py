@@ -4,11 +4,15 @@ The process binds its socket itself (so ``--port 0`` works), prints exactly one 
 ``http://<host>:<port>`` — on stdout once it accepts connections, and exits 0 after a clean
 shutdown. A bad configuration exits 2 and an address it cannot bind exits 3, each with the
 problem on stderr. Test runners rely on all of this.
+
+``--mcp-stdio`` serves the flows as MCP tools over stdin/stdout instead (``mcp_server.py``):
+no socket, and nothing but MCP on stdout — logs go to stderr (or ``--log-file``).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import signal
@@ -22,7 +26,9 @@ import uvicorn
 
 from flowwright_demo.app import create_app
 from flowwright_demo.corpus import Corpus, CorpusError
+from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM, create_llm
+from flowwright_demo.mcp_server import serve_stdio
 from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
 
 __all__ = ["main"]
@@ -67,6 +73,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="directory for session transcripts (default: $FLOWWRIGHT_STORAGE, else a temp dir)",
     )
     parser.add_argument("--log-file", type=Path, help="write the server log to this file")
+    parser.add_argument(
+        "--mcp-stdio",
+        action="store_true",
+        help="serve the flows as MCP tools over stdin/stdout instead of HTTP",
+    )
     return parser.parse_args(argv)
 
 
@@ -110,6 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     storage.mkdir(parents=True, exist_ok=True)
     log_file = args.log_file or (storage / server.log_file if server.log_file else None)
     _configure_logging(server, log_file)
+    if args.mcp_stdio:
+        asyncio.run(serve_stdio(FlowEngine(settings, corpus, llm), storage))
+        return 0
 
     host = args.host or server.host
     try:

@@ -1,5 +1,6 @@
 """The Starlette app: health, the REST shapes Buttermilk's UI calls, ``WS /ws/{session_id}``,
-and the built UI (``frontend/``) at ``/``."""
+the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``), and the built UI
+(``frontend/``) at ``/``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM
+from flowwright_demo.mcp_server import create_mcp_server
 from flowwright_demo.sessions import SessionRegistry
 from flowwright_demo.settings import FlowDefinition, Settings
 
@@ -34,6 +36,10 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         grace_seconds=settings.server.resume_grace_seconds,
         on_expire=engine.abandon,
     )
+    mcp = create_mcp_server(engine, storage)
+    # The MCP app's routes (/mcp), not the app: a mounted app's lifespan never runs, so its
+    # session manager runs in this app's lifespan instead.
+    mcp_routes = mcp.streamable_http_app(host=settings.server.host).routes
 
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
@@ -84,7 +90,8 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
+        async with mcp.session_manager.run():
+            yield
         await engine.shutdown()
         registry.shutdown()
 
@@ -95,6 +102,7 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         Route("/api/flows/{flow}/info", flow_info),
         Route("/api/flows/{flow}/datasets/{dataset}/records", records),
         WebSocketRoute("/ws/{session_id}", websocket),
+        *mcp_routes,
     ]
     if settings.server.ui_path is not None:  # last: every route above wins over a file
         routes.append(Mount("/", app=_UI(settings.server.ui_path)))

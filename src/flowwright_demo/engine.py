@@ -38,7 +38,7 @@ from flowwright_demo.run import FlowParams, FlowRun
 from flowwright_demo.sessions import ResumeError, Session
 from flowwright_demo.settings import FlowDefinition, Settings
 
-__all__ = ["IGNORED_TYPES", "FlowEngine"]
+__all__ = ["IGNORED_TYPES", "FlowEngine", "Refused"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,9 @@ IGNORED_TYPES = frozenset(
 """Messages Buttermilk's UI sends that this server does not act on (answered with an error)."""
 
 
-class _Refused(Exception):
-    """Input that cannot be used; the message goes back to the client as a ``system_error``."""
+class Refused(Exception):
+    """Input that cannot be used; the message says why (a ``system_error`` on the WebSocket,
+    an error result over MCP)."""
 
 
 class FlowEngine:
@@ -74,10 +75,10 @@ class FlowEngine:
         try:
             request = self._decode(session, message)
             if isinstance(request, RunFlow):
-                await self._run_flow(session, request)
+                await self.start(session, request)
             else:
                 self._manager_response(session, request)
-        except _Refused as refusal:
+        except Refused as refusal:
             await self._refuse(session, str(refusal))
 
     def abandon(self, session: Session) -> None:
@@ -112,45 +113,51 @@ class FlowEngine:
         if text is None:
             data = message.get("bytes") or b""
             session.record("<", f"<binary frame of {len(data)} bytes>")
-            raise _Refused("binary frames are not accepted: send JSON as a text frame")
+            raise Refused("binary frames are not accepted: send JSON as a text frame")
         size, limit = len(text.encode()), self.settings.server.max_frame_bytes
         if size > limit:
             session.record("<", f"<text frame of {size} bytes, over the limit>")
-            raise _Refused(f"frame too large: {size} bytes, the limit is {limit} bytes")
+            raise Refused(f"frame too large: {size} bytes, the limit is {limit} bytes")
         session.record("<", text)
         try:
             data = json.loads(text)
         except ValueError as exc:
-            raise _Refused(f"invalid JSON: {exc}") from None
+            raise Refused(f"invalid JSON: {exc}") from None
         if not isinstance(data, dict):
-            raise _Refused(f"expected a JSON object, got {type(data).__name__}")
+            raise Refused(f"expected a JSON object, got {type(data).__name__}")
         if data.get("type") in IGNORED_TYPES:
-            raise _Refused(f"this server does not act on {data['type']!r} messages")
+            raise Refused(f"this server does not act on {data['type']!r} messages")
         try:
             return parse_client(data)
         except ValueError as exc:
-            raise _Refused(str(exc)) from None
+            raise Refused(str(exc)) from None
 
     # ------------------------------------------------------------------ run_flow
 
-    async def _run_flow(self, session: Session, request: RunFlow) -> None:
+    async def start(self, session: Session, request: RunFlow) -> FlowRun:
+        """Start a run of ``request.flow`` in ``session`` (raises :class:`Refused`).
+
+        Public because the WebSocket is not the only way in: the MCP tools run flows in
+        sessions of their own through here, with the same validation and the same runs.
+        """
         current = self._runs.get(session.id)
         if current is not None and current.task is not None:
             if not current.finishing:
-                raise _Refused(
+                raise Refused(
                     f"a flow ({current.flow_name!r}) is already running in this session; "
                     "send a manager_response with halt: true to stop it first"
                 )
             await asyncio.wait({current.task})  # only its closing messages remain
         definition = self.settings.flows.get(request.flow)
         if definition is None:
-            raise _Refused(
+            raise Refused(
                 f"unknown flow {request.flow!r} (available: {', '.join(self.settings.flows)})"
             )
         run = self._plan(session, request.flow, definition, request.parameters)
         self._runs[session.id] = run
         task = run.start(FLOWS[definition.kind])
         task.add_done_callback(lambda _: self._forget(session.id, run))
+        return run
 
     def _plan(
         self, session: Session, name: str, definition: FlowDefinition, parameters: dict[str, Any]
@@ -160,13 +167,13 @@ class FlowEngine:
             params = FlowParams.model_validate(parameters)
             faults = definition.faults.merged(params.fault)
         except ValidationError as exc:
-            raise _Refused(
+            raise Refused(
                 f"invalid run_flow parameters for {name!r}: {describe_validation_error(exc)}"
             ) from None
         record = self._record(params.record_id) if params.record_id is not None else None
         question = params.prompt or params.query or (record and _question_about(record, params))
         if not question:
-            raise _Refused(f"run_flow {name!r} needs a 'prompt', a 'query' or a 'record_id'")
+            raise Refused(f"run_flow {name!r} needs a 'prompt', a 'query' or a 'record_id'")
         specs = {spec.role: spec for spec in definition.agents}
         return FlowRun(
             flow_name=name,
@@ -188,7 +195,7 @@ class FlowEngine:
             document = None
         if document is None or document.kind != "record":
             known = ", ".join(doc.doc_id for doc in self.corpus.records())
-            raise _Refused(f"unknown record_id {record_id!r} (records: {known})")
+            raise Refused(f"unknown record_id {record_id!r} (records: {known})")
         return document
 
     def _forget(self, session_id: str, run: FlowRun) -> None:
@@ -200,12 +207,12 @@ class FlowEngine:
     def _manager_response(self, session: Session, reply: ManagerResponse) -> None:
         run = self._runs.get(session.id)
         if run is None or run.finishing:
-            raise _Refused("no flow is running in this session: start one with run_flow")
+            raise Refused("no flow is running in this session: start one with run_flow")
         if reply.halt:
             logger.debug("= %s halt", session.id)
             run.halt()
         elif not run.deliver(reply):
-            raise _Refused(
+            raise Refused(
                 "nothing is awaiting an answer right now (an agent is at work): send "
                 "interrupt: true to pause the flow or halt: true to stop it"
             )
