@@ -11,6 +11,8 @@ from flowwright.collector import Message, MessageCollector
 from flowwright.config import Settings, settings
 from flowwright.conversation import Conversation, FlowMetrics, Turn
 from flowwright.errors import (
+    AxeNotFoundError,
+    BrowserNotFoundError,
     ClientStateError,
     ConnectError,
     ConnectionLostError,
@@ -30,6 +32,8 @@ from flowwright.waiter import Expectation, FlowEventWaiter, Match
 __version__ = _version("flowwright")
 
 __all__ = [
+    "AxeNotFoundError",
+    "BrowserNotFoundError",
     "Category",
     "ClientStateError",
     "ConnectError",

@@ -9,7 +9,6 @@ it still counts; :meth:`FlowTestClient.expect` arms a wait before acting instead
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -29,10 +28,9 @@ from flowwright.errors import (
     ConnectError,
     ConnectionLostError,
     ProtocolError,
-    ServerExitedError,
 )
 from flowwright.protocol import Category, RunFlow
-from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner, describe_returncode
+from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner
 from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
 from flowwright.stream import FlowStream
 from flowwright.waiter import Matcher
@@ -64,13 +62,12 @@ class FlowTestClient(FlowStream):
     ) -> None:
         super().__init__(timeout=timeout, fail_on_error=fail_on_error, describe_state=self.describe)
         self._url = url
-        self.server = server
+        self.server: FlowServer | None = server
         self.session_id = session_id or uuid.uuid4().hex
         self.open_timeout = open_timeout
         self.max_size = max_size
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._unsubscribe_exit: Any = None
         self._closing = False
 
     @classmethod
@@ -108,11 +105,7 @@ class FlowTestClient(FlowStream):
         if self.server is None and self._url is not None:
             self.server = RemoteServer(self._url)
         await self._open(self.url)
-        if isinstance(self.server, TestFlowRunner):
-            loop = asyncio.get_running_loop()
-            self._unsubscribe_exit = self.server.on_exit(
-                lambda code: _call_soon(loop, self._server_exited, code)
-            )
+        self._watch_server()
         settings.clients.append(self)
         return self
 
@@ -149,9 +142,7 @@ class FlowTestClient(FlowStream):
 
     async def close(self) -> None:
         """Close the connection and stop the reader; safe to call twice."""
-        if self._unsubscribe_exit is not None:
-            self._unsubscribe_exit()
-            self._unsubscribe_exit = None
+        self._stop_watching_server()
         await self._shutdown()
 
     async def _open(self, url: str) -> None:
@@ -203,16 +194,6 @@ class FlowTestClient(FlowStream):
                 f"{', ' + repr(ws.close_reason) if ws.close_reason else ''})",
                 code=ws.close_code,
                 reason=ws.close_reason or "",
-            )
-        )
-
-    def _server_exited(self, returncode: int) -> None:
-        tail = tuple(self.server.log_tail(10)) if isinstance(self.server, TestFlowRunner) else ()
-        self.waiter.close(
-            ServerExitedError(
-                f"the server process exited ({describe_returncode(returncode)})",
-                returncode=returncode,
-                log_tail=tail,
             )
         )
 
@@ -334,8 +315,3 @@ def _session_url(url: str, session_id: str) -> str:
         path = f"{path}/{session_id}"
     return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
 
-
-def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
-    """Hand a call from the runner's watcher thread to the client's loop, if it still runs."""
-    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
-        loop.call_soon_threadsafe(callback, *args)

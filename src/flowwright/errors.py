@@ -11,7 +11,9 @@
     ├── ServerStartError        the server under test did not come up
     ├── ConnectError            the client could not open its WebSocket
     ├── ProtocolError           a frame or an argument breaks the wire protocol
-    └── ClientStateError        a client method was called at the wrong time
+    ├── ClientStateError        a client method was called at the wrong time
+    ├── BrowserNotFoundError    no Chromium to run UI tests with (says how to install one)
+    └── AxeNotFoundError        no axe-core script for accessibility checks (says how to get it)
 
 Wait errors carry a ``diagnostics`` text (what was awaited, for how long, the last messages
 that did arrive, the server's state and log tail) that is part of ``str(error)``.
@@ -20,6 +22,8 @@ that did arrive, the server's state and log tail) that is part of ``str(error)``
 from __future__ import annotations
 
 __all__ = [
+    "AxeNotFoundError",
+    "BrowserNotFoundError",
     "ClientStateError",
     "ConnectError",
     "ConnectionLostError",
@@ -118,3 +122,11 @@ class ProtocolError(FlowwrightError):
 
 class ClientStateError(FlowwrightError):
     """A client method was called in a state where it cannot work (e.g. before connecting)."""
+
+
+class BrowserNotFoundError(FlowwrightError):
+    """No Chromium executable was found for UI tests; the message says how to provide one."""
+
+
+class AxeNotFoundError(FlowwrightError):
+    """No axe-core script was found for accessibility checks; the message says how to get it."""

@@ -8,6 +8,7 @@ last *action* (the last frame sent) unless told otherwise, so a fast answer is n
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 from flowwright.collector import Message, MessageCollector
 from flowwright.config import settings
 from flowwright.conversation import Conversation, FlowMetrics
+from flowwright.errors import ServerExitedError
 from flowwright.protocol import Category
+from flowwright.runner import FlowServer, TestFlowRunner, describe_returncode
 from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
 
 __all__ = ["FlowStream"]
@@ -32,12 +35,14 @@ class FlowStream:
         describe_state: Callable[[], str] | None = None,
     ) -> None:
         self.timeout = timeout
+        self.server: FlowServer | None = None
         self.collector = MessageCollector()
         self.waiter = FlowEventWaiter(
             self.collector,
             describe_state=describe_state,
             fail_on_error=settings.fail_on_error if fail_on_error is None else fail_on_error,
         )
+        self._unwatch_server: Callable[[], None] | None = None
 
     @property
     def last_action_seq(self) -> int:
@@ -180,6 +185,35 @@ class FlowStream:
         """The conversation as JSON lines (see :meth:`MessageCollector.to_jsonl`)."""
         return self.collector.to_jsonl()
 
+    # ------------------------------------------------------------------ the server's exit
+
+    def _watch_server(self) -> None:
+        """Fail every wait at once if ``self.server`` (a process flowwright started) exits.
+
+        Called from the loop the waits run in: the runner reports the exit from its watcher
+        thread, and the report is handed to that loop.
+        """
+        if isinstance(self.server, TestFlowRunner) and self._unwatch_server is None:
+            loop = asyncio.get_running_loop()
+            self._unwatch_server = self.server.on_exit(
+                lambda code: _call_soon(loop, self._server_exited, code)
+            )
+
+    def _stop_watching_server(self) -> None:
+        if self._unwatch_server is not None:
+            self._unwatch_server()
+            self._unwatch_server = None
+
+    def _server_exited(self, returncode: int) -> None:
+        tail = tuple(self.server.log_tail(10)) if isinstance(self.server, TestFlowRunner) else ()
+        self.waiter.close(
+            ServerExitedError(
+                f"the server process exited ({describe_returncode(returncode)})",
+                returncode=returncode,
+                log_tail=tail,
+            )
+        )
+
     # ------------------------------------------------------------------ helpers
 
     def _timeout(self, timeout: float | None) -> float:
@@ -203,3 +237,9 @@ class FlowStream:
         if not criteria:
             raise TypeError("wait_for() needs a matcher or criteria (category=, pattern=, ...)")
         return Match(**criteria)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Any, *args: Any) -> None:
+    """Hand a call from the runner's watcher thread to the stream's loop, if it still runs."""
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
+        loop.call_soon_threadsafe(callback, *args)

@@ -8,6 +8,8 @@ import pkgutil
 import flowwright
 
 PUBLIC = {
+    "AxeNotFoundError",
+    "BrowserNotFoundError",
     "Category",
     "ClientStateError",
     "ConnectError",

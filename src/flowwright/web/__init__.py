@@ -1,0 +1,20 @@
+"""flowwright.web: test a flow's web UI together with the flow behind it.
+
+A Playwright page on the system's Chromium, its WebSocket frames fed to the same collector and
+waits as a backend test (:class:`UIFlow`), screenshot baselines compared pixel by pixel
+(:func:`assert_screenshot`) and axe-core accessibility checks (:func:`assert_accessible`).
+Needs the ``web`` extra: ``pip install 'flowwright[web]'``.
+"""
+
+from flowwright.web.browser import find_chromium, launch_chromium, open_chromium
+from flowwright.web.config import WebSettings, web_settings
+from flowwright.web.flow import UIFlow
+
+__all__ = [
+    "UIFlow",
+    "WebSettings",
+    "find_chromium",
+    "launch_chromium",
+    "open_chromium",
+    "web_settings",
+]

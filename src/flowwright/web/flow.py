@@ -1,0 +1,105 @@
+"""UIFlow: the flow as a browser page lives it, with the same waits as a backend test.
+
+The page's own WebSocket frames — what the UI received and what it sent — are appended to a
+:class:`~flowwright.collector.MessageCollector` as Playwright reports them, so a UI test waits
+on the flow exactly as a backend test does (``wait_for_ui_message``, ``wait_for_agent_results``,
+``expect``...), and by default since the page's last sent frame: the click that sent it was
+the test's last action. Nothing is polled; the UI is driven with Playwright's locators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from flowwright.errors import ConnectionLostError
+from flowwright.runner import FlowServer, TestFlowRunner
+from flowwright.stream import FlowStream
+from flowwright.web.config import web_settings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page, WebSocket
+
+__all__ = ["UIFlow"]
+
+SocketFilter = str | re.Pattern[str] | Callable[[str], bool]
+
+
+class UIFlow(FlowStream):
+    """Every flow message a Playwright ``Page`` sends and receives, and the waits on them.
+
+    Attach it before the page opens its socket (before ``page.goto``): sockets opened earlier
+    are not seen. ``sockets`` picks the page's flow sockets by URL (a regex, searched, or a
+    predicate); by default every socket of the page counts. When the page's socket closes,
+    pending waits fail with :class:`ConnectionLostError` (or ``ServerExitedError`` when the
+    ``server`` flowwright started has exited); a socket the page opens later reopens them.
+    """
+
+    def __init__(
+        self,
+        page: Page,
+        *,
+        server: FlowServer | None = None,
+        sockets: SocketFilter | None = None,
+        timeout: float | None = None,
+        fail_on_error: bool | None = None,
+    ) -> None:
+        super().__init__(timeout=timeout, fail_on_error=fail_on_error, describe_state=self.describe)
+        self.page = page
+        self.server = server
+        self._accepts = _socket_filter(sockets)
+        self.sockets: list[WebSocket] = []
+        """The page's flow sockets seen so far, oldest first."""
+        self._watch_server()
+        page.on("websocket", self._on_websocket)
+        page.on("close", lambda _page: self._stop_watching_server())
+        web_settings.flows.append(self)
+
+    @property
+    def url(self) -> str:
+        """The page's URL (where the UI under test is)."""
+        return self.page.url
+
+    @property
+    def socket(self) -> WebSocket | None:
+        """The page's newest flow socket, ``None`` until it opens one."""
+        return self.sockets[-1] if self.sockets else None
+
+    def _on_websocket(self, socket: WebSocket) -> None:
+        if not self._accepts(socket.url):
+            return
+        self.sockets.append(socket)
+        self.waiter.reopen()
+        socket.on("framereceived", self.collector.append)
+        socket.on("framesent", lambda frame: self.collector.append(frame, direction="sent"))
+        socket.on("close", self._on_close)
+
+    def _on_close(self, socket: WebSocket) -> None:
+        if socket is not self.socket:
+            return  # an older socket the page has already replaced
+        if isinstance(self.server, TestFlowRunner) and self.server.returncode is not None:
+            self._server_exited(self.server.returncode)
+            return
+        self.waiter.close(ConnectionLostError(f"the page's WebSocket {socket.url} closed"))
+
+    def describe(self) -> str:
+        """The page's and its socket's state, and the server's, for error messages."""
+        socket = self.socket
+        if socket is None:
+            state = "no flow socket opened yet"
+        else:
+            state = f"socket {socket.url} ({'closed' if socket.is_closed() else 'open'})"
+        lines = [f"page: {self.page.url} ({state})"]
+        if self.server is not None:
+            lines.append(self.server.describe())
+        return "\n".join(lines)
+
+
+def _socket_filter(sockets: SocketFilter | None) -> Callable[[str], bool]:
+    if sockets is None:
+        return lambda url: True
+    if callable(sockets) and not isinstance(sockets, re.Pattern):
+        return sockets
+    pattern = re.compile(sockets) if isinstance(sockets, str) else sockets
+    return lambda url: pattern.search(url) is not None

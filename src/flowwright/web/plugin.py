@@ -1,0 +1,252 @@
+"""The flowwright web pytest plugin (its own ``pytest11`` entry point, ``flowwright-web``).
+
+Kept apart from :mod:`flowwright.plugin` so that a flow test suite without the ``web`` extra
+never imports Playwright: this module imports it only inside the fixtures that need it.
+
+Loop scopes: Playwright's async objects belong to the event loop that started them, and
+pytest-asyncio gives each test its own loop (``asyncio_default_fixture_loop_scope =
+function``). So the session-scoped part is the sync one, :func:`flow_chromium` (Chromium found
+once, option errors reported once); :func:`flow_browser` launches that Chromium in the test's
+own loop — about 0.4 s — and every test gets a fresh browser, context and page, with no test
+suite having to run in a session-wide loop.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import pytest_asyncio
+
+from flowwright.errors import BrowserNotFoundError
+from flowwright.runner import FlowServer
+from flowwright.web.browser import CONTEXT_OPTIONS, find_chromium
+from flowwright.web.config import WebSettings, web_settings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
+    from flowwright.web.flow import UIFlow
+
+__all__ = [
+    "flow_browser",
+    "flow_chromium",
+    "flow_context",
+    "flow_page",
+    "pytest_addoption",
+    "pytest_configure",
+    "pytest_report_header",
+    "pytest_runtest_makereport",
+    "pytest_unconfigure",
+    "ui_flow",
+]
+
+TRACE = "trace.zip"
+FAILURE_SCREENSHOT = "failure.png"
+
+_reports_key = pytest.StashKey[dict[str, pytest.TestReport]]()
+_output_root_key = pytest.StashKey[Path]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("flowwright-web", "flowwright: web UI testing")
+    options = [
+        (
+            "--flow-chromium",
+            "flow_chromium",
+            "the Chromium executable for UI tests (default: $FLOWWRIGHT_CHROMIUM, else "
+            "chromium or chromium-browser on PATH)",
+        ),
+        (
+            "--flow-axe-script",
+            "flow_axe_script",
+            "axe-core's axe.min.js for accessibility checks (default: $FLOWWRIGHT_AXE_SCRIPT, "
+            "else frontend/node_modules/axe-core/axe.min.js under the rootdir)",
+        ),
+        (
+            "--flow-output-dir",
+            "flow_output_dir",
+            "where failing UI tests keep their trace and screenshot, and screenshot "
+            "assertions their actual/expected/diff images (default: test-results)",
+        ),
+    ]
+    for flag, name, help_text in options:
+        group.addoption(flag, dest=name, default=None, help=help_text)
+        parser.addini(name, help=help_text, default=None)
+    help_text = "rewrite screenshot baselines instead of comparing with them"
+    group.addoption(
+        "--update-snapshots",
+        dest="update_snapshots",
+        action="store_true",
+        default=None,
+        help=help_text,
+    )
+    parser.addini("update_snapshots", help=help_text, type="bool", default=False)
+
+
+def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
+    def get(name: str) -> Any:
+        value = config.getoption(name)
+        return value if value is not None else config.getini(name) or None
+
+    chromium, axe, output = get("flow_chromium"), get("flow_axe_script"), get("flow_output_dir")
+    if chromium is not None:
+        try:
+            find_chromium(chromium)
+        except BrowserNotFoundError as exc:
+            raise pytest.UsageError(f"--flow-chromium: {exc}") from None
+    if axe is not None and not Path(axe).is_file():
+        raise pytest.UsageError(
+            f"--flow-axe-script {axe!r} is not a file: give the path of axe-core's axe.min.js "
+            "(npm install axe-core puts it in node_modules/axe-core/axe.min.js)"
+        )
+    root = config.rootpath
+    output_root = root / (output or "test-results")
+    if output_root.exists() and not output_root.is_dir():
+        raise pytest.UsageError(f"--flow-output-dir {str(output_root)!r} is not a directory")
+    settings = WebSettings(
+        chromium=chromium,
+        axe_script=axe,
+        update_snapshots=bool(get("update_snapshots")),
+        rootdir=root,
+    )
+    return settings, output_root
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings, output_root = _read_settings(config)
+    for name in ("chromium", "axe_script", "update_snapshots", "rootdir"):
+        setattr(web_settings, name, getattr(settings, name))
+    config.stash[_output_root_key] = output_root
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    defaults = WebSettings()
+    for name in ("chromium", "axe_script", "update_snapshots", "rootdir"):
+        setattr(web_settings, name, getattr(defaults, name))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    try:
+        chromium = str(find_chromium())
+    except BrowserNotFoundError:
+        chromium = "not found (UI tests will fail; see --flow-chromium)"
+    mode = "update" if web_settings.update_snapshots else "compare"
+    return (
+        f"flowwright web: chromium {chromium}; snapshots {mode}; "
+        f"artefacts in {config.stash[_output_root_key]}"
+    )
+
+
+def _output_dir(item: pytest.Item) -> Path:
+    name = re.sub(r"[^\w.\-]+", "-", item.nodeid).strip("-")[:150]
+    return item.config.stash[_output_root_key] / name
+
+
+@pytest.fixture(autouse=True)
+def _flowwright_web_test(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Point the screenshot and artefact helpers at this test's directories."""
+    output = _output_dir(request.node)
+    shutil.rmtree(output, ignore_errors=True)  # a previous run's artefacts would mislead
+    web_settings.snapshot_dir = request.node.path.parent / "__snapshots__"
+    web_settings.output_dir = output
+    web_settings.flows.clear()
+    try:
+        yield
+    finally:
+        web_settings.snapshot_dir = web_settings.output_dir = None
+        web_settings.flows.clear()
+
+
+def _failed(item: pytest.Item) -> bool:
+    reports = item.stash.get(_reports_key, {})
+    return any(report.failed for report in reports.values())
+
+
+@pytest.fixture(scope="session")
+def flow_chromium() -> Path:
+    """The Chromium executable UI tests launch (found once; an error says how to install it)."""
+    return find_chromium()
+
+
+@pytest_asyncio.fixture
+async def flow_browser(flow_chromium: Path) -> AsyncIterator[Browser]:
+    """Chromium, launched headless in this test's event loop and closed after it."""
+    from flowwright.web.browser import open_chromium
+
+    async with open_chromium(flow_chromium) as browser:
+        yield browser
+
+
+@pytest_asyncio.fixture
+async def flow_context(
+    flow_browser: Browser, request: pytest.FixtureRequest
+) -> AsyncIterator[BrowserContext]:
+    """A fresh browser context (fixed viewport, locale, time zone, reduced motion), traced.
+
+    When the test fails, its trace (``trace.zip``: ``playwright show-trace trace.zip``) and a
+    screenshot of each open page are kept in the test's output directory.
+    """
+    context = await flow_browser.new_context(**CONTEXT_OPTIONS)
+    await context.tracing.start(screenshots=True, snapshots=True)
+    try:
+        yield context
+    finally:
+        if _failed(request.node):
+            output = _output_dir(request.node)
+            output.mkdir(parents=True, exist_ok=True)
+            for index, page in enumerate(context.pages):
+                name = FAILURE_SCREENSHOT if index == 0 else f"failure-{index + 1}.png"
+                await page.screenshot(path=output / name, full_page=True)
+            await context.tracing.stop(path=output / TRACE)
+        else:
+            await context.tracing.stop()
+        await context.close()
+
+
+@pytest_asyncio.fixture
+async def ui_flow(flow_context: BrowserContext, flow_server: FlowServer) -> UIFlow:
+    """A page on the server's UI (``base_url + "/"``) with a :class:`UIFlow` attached to it.
+
+    Attached before navigation, so the socket the UI opens is caught from its first frame.
+    """
+    from flowwright.web.flow import UIFlow
+
+    page = await flow_context.new_page()
+    flow = UIFlow(page, server=flow_server)
+    await page.goto(flow_server.base_url + "/")
+    return flow
+
+
+@pytest.fixture
+def flow_page(ui_flow: UIFlow) -> Page:
+    """The page of :func:`ui_flow`: the server's UI, its socket's frames already recorded."""
+    return ui_flow.page
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report: pytest.TestReport = yield
+    item.stash.setdefault(_reports_key, {})[report.when] = report
+    if report.failed and report.when in ("setup", "call"):
+        if "flow_context" in getattr(item, "fixturenames", ()):
+            output = _output_dir(item)
+            report.sections.append(
+                (
+                    "flowwright browser artefacts",
+                    f"trace: {output / TRACE} (view: playwright show-trace {output / TRACE})\n"
+                    f"screenshot: {output / FAILURE_SCREENSHOT}",
+                )
+            )
+        for index, flow in enumerate(web_settings.flows):
+            report.sections.append(
+                (
+                    f"flowwright transcript: page {index + 1} ({flow.url})",
+                    flow.collector.format_tail(200),
+                )
+            )
+    return report
