@@ -6,13 +6,18 @@ waits as a backend test (:class:`UIFlow`), screenshot baselines compared pixel b
 Needs the ``web`` extra: ``pip install 'flowwright[web]'``.
 """
 
+from flowwright.web.a11y import Violation, assert_accessible, check_accessibility, find_axe_script
 from flowwright.web.browser import find_chromium, launch_chromium, open_chromium
 from flowwright.web.config import WebSettings, web_settings
 from flowwright.web.flow import UIFlow
 
 __all__ = [
     "UIFlow",
+    "Violation",
     "WebSettings",
+    "assert_accessible",
+    "check_accessibility",
+    "find_axe_script",
     "find_chromium",
     "launch_chromium",
     "open_chromium",

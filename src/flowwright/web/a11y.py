@@ -1,0 +1,158 @@
+"""Accessibility checks: axe-core run inside the page, every violation named in the failure.
+
+axe-core is the npm package (``npm install axe-core``), not a Python port: the same rules a
+front-end team runs in its own tooling. It is injected into the page under test as a script
+and run there against the live DOM, so what is checked is what the browser rendered.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flowwright.errors import AxeNotFoundError
+from flowwright.web.config import web_settings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+__all__ = [
+    "AXE_IN_FRONTEND",
+    "ENV_AXE_SCRIPT",
+    "Violation",
+    "assert_accessible",
+    "check_accessibility",
+    "find_axe_script",
+]
+
+ENV_AXE_SCRIPT = "FLOWWRIGHT_AXE_SCRIPT"
+AXE_IN_FRONTEND = Path("frontend/node_modules/axe-core/axe.min.js")
+"""Where the reference UI's ``npm ci`` puts axe-core, relative to the project root."""
+
+DEFAULT_TAGS = ("wcag2a", "wcag2aa")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One axe rule the page breaks, and where."""
+
+    rule: str
+    impact: str | None
+    help: str
+    help_url: str
+    targets: tuple[str, ...]
+    """A CSS selector for each offending element (``iframe >>> element`` inside frames)."""
+
+    def __str__(self) -> str:
+        lines = [f"  {self.rule} [{self.impact or 'unknown impact'}] {self.help}"]
+        lines.append(f"    {self.help_url}")
+        lines.extend(f"    - {target}" for target in self.targets)
+        return "\n".join(lines)
+
+
+def find_axe_script(axe_script: str | os.PathLike[str] | None = None) -> Path:
+    """axe-core's script: the argument, else the option, else the env var, else the frontend's.
+
+    Raises :class:`AxeNotFoundError` naming each place looked and how to get axe-core.
+    """
+    given = axe_script or web_settings.axe_script or os.environ.get(ENV_AXE_SCRIPT)
+    if given:
+        path = Path(given)
+        if not path.is_file():
+            raise AxeNotFoundError(
+                f"axe-core script {str(path)!r} is not a file; give the path of axe.min.js "
+                "(npm install axe-core puts it in node_modules/axe-core/axe.min.js)"
+            )
+        return path
+    root = web_settings.rootdir or Path.cwd()
+    path = root / AXE_IN_FRONTEND
+    if not path.is_file():
+        raise AxeNotFoundError(
+            f"no axe-core script: {path} does not exist and neither --flow-axe-script (ini "
+            f"flow_axe_script) nor {ENV_AXE_SCRIPT} names one; get it with 'npm install "
+            "axe-core' (in frontend/, or anywhere and pass the path of node_modules/axe-core/"
+            "axe.min.js)"
+        )
+    return path
+
+
+async def check_accessibility(
+    page: Page,
+    *,
+    tags: Iterable[str] = DEFAULT_TAGS,
+    rules: Mapping[str, bool] | None = None,
+    include: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
+    axe_script: str | os.PathLike[str] | None = None,
+) -> list[Violation]:
+    """Run axe-core in ``page``; the violations of the rules tagged ``tags``.
+
+    ``rules`` switches single rules on or off on top of the tags (``{"color-contrast":
+    False}``); ``include`` / ``exclude`` are CSS selectors limiting the part of the page
+    checked.
+    """
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        source = find_axe_script(axe_script).read_text(encoding="utf-8")
+        await page.add_script_tag(content=source)
+    options: dict[str, Any] = {"runOnly": {"type": "tag", "values": list(tags)}}
+    if rules:
+        options["rules"] = {rule: {"enabled": enabled} for rule, enabled in rules.items()}
+    context: dict[str, Any] = {}
+    if include:
+        context["include"] = _selectors(include)
+    if exclude:
+        context["exclude"] = _selectors(exclude)
+    result = await page.evaluate(
+        "([context, options]) => axe.run(Object.keys(context).length ? context : document,"
+        " options)",
+        [context, options],
+    )
+    return [
+        Violation(
+            rule=found["id"],
+            impact=found.get("impact"),
+            help=found["help"],
+            help_url=found["helpUrl"],
+            targets=tuple(_target(node["target"]) for node in found["nodes"]),
+        )
+        for found in result["violations"]
+    ]
+
+
+async def assert_accessible(
+    page: Page,
+    *,
+    tags: Iterable[str] = DEFAULT_TAGS,
+    rules: Mapping[str, bool] | None = None,
+    include: str | Sequence[str] | None = None,
+    exclude: str | Sequence[str] | None = None,
+    axe_script: str | os.PathLike[str] | None = None,
+) -> None:
+    """Fail, listing each violation (rule, impact, selectors, help URL), unless axe finds none.
+
+    The arguments are :func:`check_accessibility`'s; by default WCAG 2 A and AA rules.
+    """
+    __tracebackhide__ = True
+    tags = tuple(tags)
+    violations = await check_accessibility(
+        page, tags=tags, rules=rules, include=include, exclude=exclude, axe_script=axe_script
+    )
+    if violations:
+        raise AssertionError(
+            f"{len(violations)} accessibility violation(s) on {page.url} "
+            f"(axe-core, tags {', '.join(tags)}):\n" + "\n".join(map(str, violations))
+        )
+
+
+def _selectors(value: str | Sequence[str]) -> list[list[str]]:
+    return [[value]] if isinstance(value, str) else [[selector] for selector in value]
+
+
+def _target(target: list[Any]) -> str:
+    """axe's target: a selector per frame level (shadow DOM levels are lists themselves)."""
+    return " >>> ".join(
+        " >> ".join(part) if isinstance(part, list) else str(part) for part in target
+    )
