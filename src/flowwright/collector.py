@@ -114,7 +114,8 @@ class Message:
         if self.category is Category.MALFORMED:
             text = f"{self.error}: {self.raw}"
         else:
-            text = self.raw if self.direction == "sent" else self.content
+            # A sent frame reads as what was sent, unless its source wrote it a text (MCP).
+            text = (self.content or self.raw) if self.direction == "sent" else self.content
         line = f"{arrow}#{self.seq} +{self.time:.3f}s {self.category} {self.type}{sender} "
         text = " ".join((text or "").split())
         room = max(width - len(line), 20)
@@ -151,11 +152,26 @@ class MessageCollector:
 
     # ------------------------------------------------------------------ recording
 
-    def append(self, frame: str | bytes, *, direction: Direction = "received") -> Message:
-        """Parse, categorise, number and record one frame; never raises on a bad frame."""
+    def append(
+        self,
+        frame: str | bytes,
+        *,
+        direction: Direction = "received",
+        category: Category | None = None,
+    ) -> Message:
+        """Parse, categorise, number and record one frame; never raises on a bad frame.
+
+        ``category`` overrides :func:`~flowwright.protocol.categorise` for a received frame
+        whose meaning its type alone does not carry: a source that speaks another protocol
+        (MCP's JSON-RPC) wraps each message as an envelope of its own type (``mcp_*``) and
+        says what it means, so waits and diagnostics treat it like any other message.
+        """
         parsed = parse(frame)
         raw = parsed.raw if isinstance(parsed, Malformed) else _as_text(frame)
-        category = Category.SENT if direction == "sent" else categorise(parsed)
+        if direction == "sent":
+            category = Category.SENT
+        elif category is None or isinstance(parsed, Malformed):
+            category = categorise(parsed)
         message = Message(
             seq=len(self._messages) + 1,
             time=self._clock() - self._start,
