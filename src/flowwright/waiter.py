@@ -17,13 +17,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from flowwright.collector import Message, MessageCollector
 from flowwright.errors import FlowErrorEvent, FlowTimeoutError, WaitAbortedError
 from flowwright.protocol import Category
 
-__all__ = ["Expectation", "FlowEventWaiter", "Match", "Matcher", "PendingWait"]
+__all__ = ["Expectation", "FlowEventWaiter", "Match", "Matcher", "PendingWait", "WaitRecord"]
 
 
 class Matcher(Protocol):
@@ -73,6 +73,29 @@ class Match:
 
 
 Description = str | Callable[[], str]
+WaitOutcome = Literal["pending", "matched", "timeout", "error", "aborted", "cancelled"]
+
+
+@dataclass(slots=True)
+class WaitRecord:
+    """What one wait was, and how it ended: the report's account of the test's waits.
+
+    Times are seconds on the collector's clock, like :attr:`Message.time`, so a wait lines up
+    with the messages around it. ``outcome`` stays ``"pending"`` for a wait still armed.
+    """
+
+    description: str
+    since: int
+    started: float
+    timeout: float | None = None
+    ended: float | None = None
+    outcome: WaitOutcome = "pending"
+    matched_seq: int | None = None
+    detail: str | None = None  # the first line of the error that ended it
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.ended is None else self.ended - self.started
 
 
 class PendingWait:
@@ -95,6 +118,8 @@ class PendingWait:
         self.armed_at = waiter.collector.elapsed
         self.armed_seq = waiter.collector.last_seq
         self.future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self.record = WaitRecord(self.description, since, self.armed_at)
+        waiter.history.append(self.record)
 
     @property
     def description(self) -> str:
@@ -108,7 +133,7 @@ class PendingWait:
         if self.future.done():
             return
         if self.matcher(message):
-            self.future.set_result(message)
+            self._settle(message)
         elif self.fail_on_error and message.category == Category.ERROR:
             outputs = message.outputs if isinstance(message.outputs, dict) else {}
             source = outputs.get("source")
@@ -118,13 +143,13 @@ class PendingWait:
                 source=source,
                 content=message.content,
             )
-            self.future.set_exception(error.with_diagnostics(self._waiter.diagnostics(self)))
+            self._settle(error.with_diagnostics(self._waiter.diagnostics(self)))
 
     def abort(self, error: WaitAbortedError) -> None:
         if not self.future.done():
             own = copy.copy(error)  # one exception object per wait, each with its own story
             own.message = f"{error.message} while waiting for {self.description}"
-            self.future.set_exception(own.with_diagnostics(self._waiter.diagnostics(self)))
+            self._settle(own.with_diagnostics(self._waiter.diagnostics(self)))
 
     async def result(self, timeout: float | None, *, total: float | None = None) -> Message:
         """Wait for the outcome; a timeout becomes :class:`FlowTimeoutError`.
@@ -134,6 +159,7 @@ class PendingWait:
         """
         __tracebackhide__ = True
         timer = None
+        self.record.timeout = timeout if total is None else total
         if timeout is not None and not self.future.done():
             timer = asyncio.get_running_loop().call_later(
                 max(timeout, 0.0), self._expire, timeout if total is None else total
@@ -149,7 +175,7 @@ class PendingWait:
         if self.future.done():
             return
         waited = self._waiter.collector.elapsed - self.armed_at
-        self.future.set_exception(
+        self._settle(
             FlowTimeoutError(
                 f"timed out after {waited:.1f}s (timeout {total:g}s) "
                 f"waiting for {self.description}",
@@ -158,12 +184,44 @@ class PendingWait:
             )
         )
 
+    def _settle(self, outcome: Message | Exception) -> None:
+        """Decide the wait: every result and error goes through here, then into the record."""
+        if isinstance(outcome, Exception):
+            self.future.set_exception(outcome)
+        else:
+            self.future.set_result(outcome)
+        self._ended()
+
+    def _ended(self) -> None:
+        """Complete :attr:`record` once, when the future is done (decided or cancelled)."""
+        record, future = self.record, self.future
+        if record.ended is not None or not future.done():
+            return
+        record.ended = self._waiter.collector.elapsed
+        record.description = self.description  # a progress description's final state
+        if future.cancelled():
+            record.outcome = "cancelled"
+            return
+        error = future.exception()
+        if error is None:
+            record.outcome, record.matched_seq = "matched", future.result().seq
+            return
+        record.outcome = (
+            "timeout"
+            if isinstance(error, FlowTimeoutError)
+            else "error"
+            if isinstance(error, FlowErrorEvent)
+            else "aborted"
+        )
+        record.detail = str(error).partition("\n")[0]
+
     def cancel(self) -> None:
         self._waiter._pending.discard(self)
         if not self.future.done():
             self.future.cancel()
         elif not self.future.cancelled():
             self.future.exception()  # mark retrieved: no "exception never retrieved" noise
+        self._ended()  # cancelled here, or by the awaiting task's cancellation
 
 
 class Expectation:
@@ -203,6 +261,8 @@ class FlowEventWaiter:
         self._tail = tail
         self._pending: set[PendingWait] = set()
         self._closed: WaitAbortedError | None = None
+        self.history: list[WaitRecord] = []
+        """Every wait armed here, in order, with how it ended (for the test report)."""
         collector.subscribe(self._notify)
 
     @property

@@ -1,0 +1,30 @@
+"""flowwright.report: what a test run leaves behind for people and for CI.
+
+- :func:`attach` — add a screenshot, a visual diff, a list of accessibility violations or a
+  text to the running test's report entry (see :mod:`flowwright.report.record`)::
+
+      from flowwright.report import attach
+      attach("checkout page", Path("shot.png"))        # kind inferred: "image"
+      attach("axe", violations, "violations")          # a list of dicts, shown as a table
+
+- ``--flow-report=report.html``: one self-contained HTML dashboard (:mod:`.html`);
+  ``--flow-report-json=results.json``: the raw per-test records (:mod:`.results`).
+- ``--shard=i/n`` and ``python -m flowwright.report merge OUT.html shard-*.json``
+  (:mod:`.shard`, :mod:`.__main__`).
+- With ``--junitxml``, failing tests carry their flow transcripts in ``<system-out>``.
+"""
+
+from flowwright.report.html import render, write_html
+from flowwright.report.record import AttachmentKind, TestRecord, attach
+from flowwright.report.results import ResultsError, load, merge
+
+__all__ = [
+    "AttachmentKind",
+    "ResultsError",
+    "TestRecord",
+    "attach",
+    "load",
+    "merge",
+    "render",
+    "write_html",
+]

@@ -1,0 +1,276 @@
+"""What the report knows about each test: one JSON-ready record, built the same way everywhere.
+
+A test's record is assembled from its pytest reports (outcome, duration, errors, captured
+output) and from the flows it opened (every message, every wait and how it ended, the prompts
+and the replies, per-agent step times), plus the attachments other features registered with
+:func:`attach`. Records are plain dicts and lists, so they cross from an xdist worker to the
+controller inside the teardown report, go into ``--flow-report-json`` files as they are, and
+merge across shards by concatenation.
+
+Attaching evidence (screenshots, visual diffs, accessibility violations) to the running test::
+
+    from flowwright.report import attach
+
+    attach("after reply", Path("shot.png"))                    # an image file, inlined
+    attach("diff", png_bytes, "image")                         # image bytes (PNG)
+    attach("axe", violations)                                  # a list of dicts: a table
+    attach("axe", Path("axe.json"), "violations")              # a JSON list, or axe's result
+    attach("console", "text that was logged", "text")
+
+``attach`` reads a file at once (the test may delete it later) and is a no-op unless a report
+is being written (``--flow-report`` / ``--flow-report-json``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from flowwright.config import settings
+from flowwright.stream import FlowStream
+
+__all__ = [
+    "FORMAT",
+    "IMAGE_TYPES",
+    "TRANSCRIPT_SECTION",
+    "AttachmentKind",
+    "Recorder",
+    "TestRecord",
+    "attach",
+    "flow_data",
+    "open_streams",
+    "record_attachments",
+    "record_stream",
+    "take_attachments",
+]
+
+FORMAT = {"format": "flowwright-report", "version": 1}
+"""The header of every JSON results file; ``merge`` refuses files without it."""
+
+TRANSCRIPT_SECTION = "flowwright transcript"
+"""The prefix of the report sections holding a failing test's flow transcripts."""
+
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
+"""Image files ``attach`` inlines, by suffix."""
+
+AttachmentKind = Literal["image", "violations", "text"]
+Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
+
+_attachments: list[dict[str, Any]] | None = None  # None: no report is being written
+
+
+def attach(
+    name: str,
+    content: str | os.PathLike[str] | bytes | Sequence[Mapping[str, Any]],
+    kind: AttachmentKind | None = None,
+) -> None:
+    """Add evidence to the running test's report entry.
+
+    ``content`` is a file (any ``os.PathLike``), image bytes, a list of dicts (one table row
+    each), or a ``str`` holding the text itself. ``kind`` defaults from the content: an image
+    suffix or bytes → ``"image"``, a list or a ``.json`` file → ``"violations"`` (a table),
+    anything else → ``"text"``. A ``"violations"`` file holds a JSON list, or an axe-core
+    result whose ``violations`` list is taken.
+    """
+    path = Path(content) if isinstance(content, os.PathLike) else None
+    if kind is None:
+        kind = _infer_kind(content, path)
+    if kind not in ("image", "violations", "text"):
+        raise ValueError(f"attach() kind must be 'image', 'violations' or 'text', not {kind!r}")
+    if _attachments is None:
+        return
+    item: dict[str, Any] = {"name": name, "kind": kind, "path": str(path) if path else None}
+    if kind == "image":
+        if path is not None:
+            mime = IMAGE_TYPES.get(path.suffix.lower())
+            if mime is None:
+                raise ValueError(f"attach(): {path} is not one of {sorted(IMAGE_TYPES)}")
+            data = path.read_bytes()
+        elif isinstance(content, bytes):
+            mime, data = "image/png", content
+        else:
+            raise TypeError("attach(kind='image') needs a file path or PNG bytes")
+        item |= {"mime": mime, "data": base64.b64encode(data).decode("ascii")}
+    elif kind == "violations":
+        rows: Any = json.loads(path.read_text(encoding="utf-8")) if path else content
+        if isinstance(rows, str):
+            rows = json.loads(rows)
+        if isinstance(rows, Mapping):
+            rows = rows.get("violations", [])
+        item["data"] = json.loads(json.dumps(list(rows), default=str))
+    else:
+        item["data"] = (
+            path.read_text(encoding="utf-8", errors="replace")
+            if path
+            else content.decode(errors="replace")
+            if isinstance(content, bytes)
+            else str(content)
+        )
+    _attachments.append(item)
+
+
+def _infer_kind(content: object, path: Path | None) -> AttachmentKind:
+    if isinstance(content, bytes) or (path and path.suffix.lower() in IMAGE_TYPES):
+        return "image"
+    if path is not None:
+        return "violations" if path.suffix.lower() == ".json" else "text"
+    if isinstance(content, Sequence) and not isinstance(content, str):
+        return "violations"
+    return "text"
+
+
+def record_attachments(enabled: bool) -> None:
+    """Start (or stop) keeping what :func:`attach` is given; the report plugin's switch."""
+    global _attachments
+    _attachments = [] if enabled else None
+
+
+def take_attachments() -> list[dict[str, Any]]:
+    """The attachments registered since the last call (the test that just ended)."""
+    global _attachments
+    taken, _attachments = _attachments or [], [] if _attachments is not None else None
+    return taken
+
+
+def open_streams() -> list[tuple[str, FlowStream]]:
+    """Every flow the running test opened, labelled as its transcript section is.
+
+    The test's clients (``settings.clients``), and the browser pages of :mod:`flowwright.web`
+    when that is loaded (without importing it, and so Playwright, when it is not).
+    """
+    streams: list[tuple[str, FlowStream]] = [
+        (f"client {i} ({client.url})", client) for i, client in enumerate(settings.clients, 1)
+    ]
+    web = sys.modules.get("flowwright.web.config")
+    if web is not None:
+        streams += [
+            (f"page {i} ({flow.url})", flow) for i, flow in enumerate(web.web_settings.flows, 1)
+        ]
+    return streams
+
+
+def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
+    """One flow as the report shows it: messages, waits, turns and step times."""
+    turns = [
+        {
+            "index": turn.index,
+            "prompt": {
+                "seq": turn.prompt.seq,
+                "time": turn.prompt.time,
+                "agent": turn.prompt.role or turn.prompt.agent,
+                "content": turn.prompt.content,
+                "options": turn.prompt.options,
+            },
+            "reply": None
+            if turn.reply is None
+            else {"seq": turn.reply.seq, "time": turn.reply.time, "content": turn.reply.content},
+            "agents": turn.agents,
+        }
+        for turn in stream.conversation().turns
+    ]
+    waits = [asdict(wait) | {"duration": wait.duration} for wait in stream.waiter.history]
+    return {
+        "label": label,
+        "messages": [message.to_dict() for message in stream.collector],
+        "waits": waits,
+        "turns": turns,
+        "metrics": asdict(stream.metrics),
+    }
+
+
+@dataclass
+class TestRecord:
+    """One test in the report; its fields are the JSON results file's per-test keys."""
+
+    __test__ = False  # not a test class, whatever its name says
+
+    nodeid: str
+    outcome: Outcome = "passed"
+    duration: float = 0.0
+    started: float = 0.0  # seconds since the epoch
+    errors: list[str] = field(default_factory=list)  # the failing phases' tracebacks
+    skip_reason: str | None = None
+    output: list[dict[str, str]] = field(default_factory=list)  # captured output sections
+    streams: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    worker: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Recorder:
+    """Builds :class:`TestRecord` s from the reports pytest hands the controller, in order.
+
+    Works on both sides of xdist: the flow data arrive as the teardown report's ``flowwright``
+    attribute, set where the test ran.
+    """
+
+    def __init__(self) -> None:
+        self.records: list[TestRecord] = []
+        self._open: dict[str, TestRecord] = {}
+
+    def add(self, report: pytest.TestReport) -> None:
+        record = self._open.get(report.nodeid)
+        if record is None:
+            record = self._open[report.nodeid] = TestRecord(
+                nodeid=report.nodeid,
+                started=report.start,
+                worker=getattr(report, "worker_id", None),
+            )
+        record.duration += report.duration
+        xfail = hasattr(report, "wasxfail")
+        if report.failed:
+            in_call = report.when == "call" or record.outcome == "failed"
+            record.outcome = "failed" if in_call else "error"
+            record.errors.append(f"[{report.when}] {report.longreprtext}")
+        elif report.skipped:
+            record.outcome = "xfailed" if xfail else "skipped"
+            record.skip_reason = report.wasxfail if xfail else _skip_reason(report)
+        elif report.when == "call" and xfail:
+            record.outcome = "xpassed"
+        if report.when == "teardown":
+            record.output = [
+                {"name": name, "text": text}
+                for name, text in report.sections
+                if not name.startswith(TRANSCRIPT_SECTION)
+            ]
+            data = getattr(report, "flowwright", None) or {}
+            record.streams = data.get("streams", [])
+            record.attachments = data.get("attachments", [])
+            self.records.append(self._open.pop(report.nodeid))
+
+    def add_collect_error(self, report: pytest.CollectReport) -> None:
+        """A module that failed to import: its tests never ran, which the report must show."""
+        self.records.append(
+            TestRecord(nodeid=report.nodeid, outcome="error", errors=[report.longreprtext])
+        )
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple):
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def flow_data(streams: Iterable[tuple[str, FlowStream]]) -> dict[str, Any]:
+    """The worker's half of a record, attached to the teardown report."""
+    return {
+        "streams": [record_stream(label, stream) for label, stream in streams],
+        "attachments": take_attachments(),
+    }

@@ -1,0 +1,192 @@
+"""The per-test record: waits as they ended, attachments, and what a run's JSON and HTML hold."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import struct
+import zlib
+from pathlib import Path
+
+import markupsafe
+import pytest
+
+from flowwright import FlowEventWaiter, FlowTimeoutError, Match, MessageCollector
+from flowwright.errors import ConnectionLostError, FlowErrorEvent
+from flowwright.report import attach, record
+from tests.framework.scripted import error, prompt
+
+PLANT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+
+
+def png(width: int = 4, height: int = 3) -> bytes:
+    """A valid solid-colour PNG, made here so the tests need no image library."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x20\x80\xe0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+async def test_every_wait_is_recorded_with_how_it_ended() -> None:
+    collector = MessageCollector()
+    waiter = FlowEventWaiter(collector)
+    matched = asyncio.ensure_future(waiter.wait_for(Match(category="prompt"), timeout=5, since=0))
+    await asyncio.sleep(0)  # let the wait arm
+    collector.append(prompt("Shall I?"))
+    await matched
+    with pytest.raises(FlowTimeoutError):
+        await waiter.wait_for(Match(category="result"), timeout=0.01, since=1)
+    errored = asyncio.ensure_future(waiter.wait_for(Match(category="result"), timeout=5, since=1))
+    await asyncio.sleep(0)
+    collector.append(error("boom"))
+    with pytest.raises(FlowErrorEvent):
+        await errored
+    waiter.close(ConnectionLostError("the test closed the connection"))
+    with pytest.raises(ConnectionLostError):
+        await waiter.wait_for(Match(category="result"), timeout=5, since=2)
+
+    history = waiter.history
+    assert [w.outcome for w in history] == ["matched", "timeout", "error", "aborted"]
+    assert history[0].matched_seq == 1
+    assert history[0].description == "prompt"
+    assert history[1].timeout == 0.01
+    assert history[1].duration is not None
+    assert history[1].duration >= 0.0
+    assert history[1].detail is not None
+    assert history[1].detail.startswith("timed out after")
+    assert history[2].detail is not None
+    assert "boom" in history[2].detail
+    assert all(w.ended is not None and w.ended >= w.started for w in history)
+
+
+def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(png())
+    axe = tmp_path / "axe.json"
+    axe.write_text(json.dumps({"violations": [{"id": "label", "impact": "critical"}]}))
+    record.record_attachments(True)
+    try:
+        attach("shot", shot)
+        attach("diff", png(), "image")
+        attach("axe", axe)
+        attach("rows", [{"id": "region"}])
+        attach("log", "plain text")
+        with pytest.raises(ValueError, match="kind must be"):
+            attach("bad", "x", "video")  # type: ignore[arg-type]
+        items = record.take_attachments()
+    finally:
+        record.record_attachments(False)
+    assert [(a["name"], a["kind"]) for a in items] == [
+        ("shot", "image"),
+        ("diff", "image"),
+        ("axe", "violations"),
+        ("rows", "violations"),
+        ("log", "text"),
+    ]
+    assert items[0]["mime"] == "image/png"
+    assert items[0]["path"] == str(shot)
+    assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
+    attach("ignored", "no report is being written: nothing is kept")
+    assert record.take_attachments() == []
+
+
+REPORTED_SUITE = f"""
+import pytest
+from flowwright import FlowTestClient
+from flowwright.report import attach
+
+PLANT = {PLANT!r}
+
+async def test_planted_markup_in_every_message():
+    async with FlowTestClient.create() as client:
+        await client.start_flow("osb", PLANT)
+        await client.wait_for_ui_message()
+        await client.send_manager_response("Yes, please proceed")
+        await client.wait_for_completion()
+    attach("screenshot", {png()!r})
+    attach("axe", [{{"id": "color-contrast", "impact": "serious", "help": PLANT,
+                     "nodes": [{{"target": ["#send"], "html": PLANT}}]}}])
+
+async def test_waits_for_what_never_comes():
+    async with FlowTestClient.create() as client:
+        await client.start_flow("osb", "What is the hate speech policy?")
+        await client.wait_for_agent_results(["researcher"], timeout=0.5)
+
+def test_skipped():
+    pytest.skip("not today")
+"""
+
+
+@pytest.fixture
+def reported(suite: pytest.Pytester) -> pytest.Pytester:
+    """The suite above, run on two xdist workers, with both report files written."""
+    suite.makepyfile(test_reported=REPORTED_SUITE)
+    result = suite.runpytest_subprocess(
+        "-n", "2", "--flow-report=out/report.html", "--flow-report-json=out/results.json"
+    )
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*flowwright report: *out/report.html*"])
+    return suite
+
+
+def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> None:
+    results = json.loads((reported.path / "out/results.json").read_text())
+    assert results["format"] == "flowwright-report"
+    assert results["version"] == 1
+    assert results["runs"][0]["tests"] == 3
+    assert results["runs"][0]["exitstatus"] == 1
+    tests = {t["nodeid"].split("::")[1]: t for t in results["tests"]}
+    assert {name: t["outcome"] for name, t in tests.items()} == {
+        "test_planted_markup_in_every_message": "passed",
+        "test_waits_for_what_never_comes": "failed",
+        "test_skipped": "skipped",
+    }
+    assert tests["test_skipped"]["skip_reason"] == "not today"
+    assert all(t["worker"] in ("gw0", "gw1") for t in tests.values())  # made on the workers
+
+    planted = tests["test_planted_markup_in_every_message"]
+    (stream,) = planted["streams"]
+    assert stream["label"].startswith("client 1 (ws://127.0.0.1:")
+    categories = [m["category"] for m in stream["messages"]]
+    assert categories[0] == "sent"
+    assert "prompt" in categories
+    assert "result" in categories
+    assert [w["outcome"] for w in stream["waits"]] == ["matched", "matched"]
+    assert [w["description"] for w in stream["waits"]] == ["prompt", "flow_completed"]
+    (turn,) = stream["turns"]
+    assert PLANT in turn["prompt"]["content"]
+    assert turn["reply"] is not None
+    assert set(stream["metrics"]["steps"]) == {"researcher-1", "policy_analyst-1"}
+    assert [a["kind"] for a in planted["attachments"]] == ["image", "violations"]
+
+    failed = tests["test_waits_for_what_never_comes"]
+    assert "FlowTimeoutError: timed out after" in failed["errors"][0]
+    (wait,) = failed["streams"][0]["waits"]
+    assert wait["outcome"] == "timeout"
+    assert wait["timeout"] == 0.5
+
+
+def test_the_html_escapes_agent_output(reported: pytest.Pytester) -> None:
+    page = (reported.path / "out/report.html").read_text()
+    assert PLANT not in page
+    assert "<img src=x" not in page
+    assert 'onerror="' not in page
+    assert str(markupsafe.escape(PLANT)) in page  # shown, as text
+    scripts = re.findall(r"<script\b[^>]*>", page)
+    assert len(scripts) == 1
+    assert "nonce=" in scripts[0]
+    assert "Content-Security-Policy" in page
+    assert "default-src 'none'" in page
+    assert "http://" not in page.split("<main>")[0]  # nothing loaded from the network
+    assert 'src="data:image/png;base64,' in page
+    assert page.count('class="test"') == 3
