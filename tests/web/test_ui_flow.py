@@ -52,7 +52,11 @@ async def test_the_pages_frames_feed_the_same_waits(
     await flow.wait_for_completion(timeout=10)
     assert [m.content for m in results] == ["found it"]
     assert [m.category for m in flow.messages] == [
-        Category.SENT, Category.PROMPT, Category.SENT, Category.CHAT, Category.LIFECYCLE
+        Category.SENT,
+        Category.PROMPT,
+        Category.SENT,
+        Category.CHAT,
+        Category.LIFECYCLE,
     ]
     await expect(page.locator("#log li")).to_have_count(3)  # the page saw what the flow saw
 

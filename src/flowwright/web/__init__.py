@@ -10,12 +10,14 @@ from flowwright.web.a11y import Violation, assert_accessible, check_accessibilit
 from flowwright.web.browser import find_chromium, launch_chromium, open_chromium
 from flowwright.web.config import WebSettings, web_settings
 from flowwright.web.flow import UIFlow
+from flowwright.web.screenshot import assert_screenshot
 
 __all__ = [
     "UIFlow",
     "Violation",
     "WebSettings",
     "assert_accessible",
+    "assert_screenshot",
     "check_accessibility",
     "find_axe_script",
     "find_chromium",
