@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import struct
-import zlib
 from pathlib import Path
 
 import markupsafe
@@ -16,41 +13,21 @@ from flowwright import FlowEventWaiter, FlowTimeoutError, Match, MessageCollecto
 from flowwright.errors import ConnectionLostError, FlowErrorEvent
 from flowwright.report import attach, record
 from tests.framework.scripted import error, prompt
-
-PLANT = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
-
-
-def png(width: int = 4, height: int = 3) -> bytes:
-    """A valid solid-colour PNG, made here so the tests need no image library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + b"\x20\x80\xe0" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
+from tests.report.planted import PLANT, png
 
 
 async def test_every_wait_is_recorded_with_how_it_ended() -> None:
     collector = MessageCollector()
     waiter = FlowEventWaiter(collector)
-    matched = asyncio.ensure_future(waiter.wait_for(Match(category="prompt"), timeout=5, since=0))
-    await asyncio.sleep(0)  # let the wait arm
+    matched = waiter.arm(Match(category="prompt"), since=0)
     collector.append(prompt("Shall I?"))
-    await matched
+    await matched.result(5)
     with pytest.raises(FlowTimeoutError):
         await waiter.wait_for(Match(category="result"), timeout=0.01, since=1)
-    errored = asyncio.ensure_future(waiter.wait_for(Match(category="result"), timeout=5, since=1))
-    await asyncio.sleep(0)
+    errored = waiter.arm(Match(category="result"), since=1)
     collector.append(error("boom"))
     with pytest.raises(FlowErrorEvent):
-        await errored
+        await errored.result(5)
     waiter.close(ConnectionLostError("the test closed the connection"))
     with pytest.raises(ConnectionLostError):
         await waiter.wait_for(Match(category="result"), timeout=5, since=2)
@@ -98,45 +75,6 @@ def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
     assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
     attach("ignored", "no report is being written: nothing is kept")
     assert record.take_attachments() == []
-
-
-REPORTED_SUITE = f"""
-import pytest
-from flowwright import FlowTestClient
-from flowwright.report import attach
-
-PLANT = {PLANT!r}
-
-async def test_planted_markup_in_every_message():
-    async with FlowTestClient.create() as client:
-        await client.start_flow("osb", PLANT)
-        await client.wait_for_ui_message()
-        await client.send_manager_response("Yes, please proceed")
-        await client.wait_for_completion()
-    attach("screenshot", {png()!r})
-    attach("axe", [{{"id": "color-contrast", "impact": "serious", "help": PLANT,
-                     "nodes": [{{"target": ["#send"], "html": PLANT}}]}}])
-
-async def test_waits_for_what_never_comes():
-    async with FlowTestClient.create() as client:
-        await client.start_flow("osb", "What is the hate speech policy?")
-        await client.wait_for_agent_results(["researcher"], timeout=0.5)
-
-def test_skipped():
-    pytest.skip("not today")
-"""
-
-
-@pytest.fixture
-def reported(suite: pytest.Pytester) -> pytest.Pytester:
-    """The suite above, run on two xdist workers, with both report files written."""
-    suite.makepyfile(test_reported=REPORTED_SUITE)
-    result = suite.runpytest_subprocess(
-        "-n", "2", "--flow-report=out/report.html", "--flow-report-json=out/results.json"
-    )
-    result.assert_outcomes(passed=1, failed=1, skipped=1)
-    result.stdout.fnmatch_lines(["*flowwright report: *out/report.html*"])
-    return suite
 
 
 def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> None:

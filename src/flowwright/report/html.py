@@ -67,7 +67,11 @@ _env.filters["as_table"] = _as_table
 
 def render(results: Mapping[str, Any]) -> str:
     """The report page for a results document (one run's, or shards merged)."""
-    tests = sorted(results["tests"], key=lambda test: test["nodeid"])
+    # Failing tests first (they are what a reader came for), then by node id.
+    tests = sorted(
+        results["tests"],
+        key=lambda test: (test["outcome"] not in ("failed", "error"), test["nodeid"]),
+    )
     summary = {
         "total": len(tests),
         "counts": Counter(test["outcome"] for test in tests),

@@ -177,7 +177,7 @@ def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
             },
             "reply": None
             if turn.reply is None
-            else {"seq": turn.reply.seq, "time": turn.reply.time, "content": turn.reply.content},
+            else {"seq": turn.reply.seq, "time": turn.reply.time, "content": turn.reply.raw},
             "agents": turn.agents,
         }
         for turn in stream.conversation().turns
