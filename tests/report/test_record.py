@@ -46,23 +46,22 @@ async def test_every_wait_is_recorded_with_how_it_ended() -> None:
     assert all(w.ended is not None and w.ended >= w.started for w in history)
 
 
-def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
+def test_attach_infers_the_kind_and_inlines_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shot = tmp_path / "shot.png"
     shot.write_bytes(png())
     axe = tmp_path / "axe.json"
     axe.write_text(json.dumps({"violations": [{"id": "label", "impact": "critical"}]}))
-    record.record_attachments(True)
-    try:
-        attach("shot", shot)
-        attach("diff", png(), "image")
-        attach("axe", axe)
-        attach("rows", [{"id": "region"}])
-        attach("log", "plain text")
-        with pytest.raises(ValueError, match="kind must be"):
-            attach("bad", "x", "video")  # type: ignore[arg-type]
-        items = record.take_attachments()
-    finally:
-        record.record_attachments(False)
+    monkeypatch.setattr(record, "_attachments", [])  # as under --flow-report, for this test
+    attach("shot", shot)
+    attach("diff", png(), "image")
+    attach("axe", axe)
+    attach("rows", [{"id": "region"}])
+    attach("log", "plain text")
+    with pytest.raises(ValueError, match="kind must be"):
+        attach("bad", "x", "video")  # type: ignore[arg-type]
+    items = record.take_attachments()
     assert [(a["name"], a["kind"]) for a in items] == [
         ("shot", "image"),
         ("diff", "image"),
@@ -73,7 +72,8 @@ def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
     assert items[0]["mime"] == "image/png"
     assert items[0]["path"] == str(shot)
     assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
-    attach("ignored", "no report is being written: nothing is kept")
+    monkeypatch.setattr(record, "_attachments", None)  # no report is being written
+    attach("ignored", "nothing is kept")
     assert record.take_attachments() == []
 
 
