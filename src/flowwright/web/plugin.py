@@ -3,12 +3,12 @@
 Kept apart from :mod:`flowwright.plugin` so that a flow test suite without the ``web`` extra
 never imports Playwright: this module imports it only inside the fixtures that need it.
 
-Loop scopes: Playwright's async objects belong to the event loop that started them, and
-pytest-asyncio gives each test its own loop (``asyncio_default_fixture_loop_scope =
-function``). So the session-scoped part is the sync one, :func:`flow_chromium` (Chromium found
-once, option errors reported once); :func:`flow_browser` launches that Chromium in the test's
-own loop — about 0.4 s — and every test gets a fresh browser, context and page, with no test
-suite having to run in a session-wide loop.
+Loop scopes: Playwright's async objects belong to the event loop that started them, and pytest-
+asyncio gives each test its own loop (``asyncio_default_fixture_loop_scope = function``). So
+the session-scoped part is the sync one, :func:`flow_chromium` (Chromium found once, option
+errors reported once); :func:`flow_browser` launches that Chromium in the test's own loop —
+about half a second — and every test gets a fresh browser, context and page, with no test suite
+having to run in a session-wide loop.
 """
 
 from __future__ import annotations
