@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from bench.run import MEASURES, SIZES
 
 ROOT = Path(__file__).resolve().parents[2]
