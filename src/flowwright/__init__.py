@@ -30,6 +30,7 @@ from flowwright.simulator import Exchange, Reply, ResponseSimulator, interpret_r
 from flowwright.waiter import Expectation, FlowEventWaiter, Match
 
 __version__ = _version("flowwright")
+"""The installed distribution's version."""
 
 __all__ = [
     "AxeNotFoundError",

@@ -88,6 +88,7 @@ class FlowTestClient(FlowStream):
 
     @property
     def is_connected(self) -> bool:
+        """Whether the WebSocket is open."""
         return self._ws is not None and self.waiter.closed is None
 
     async def connect(self) -> Self:

@@ -73,11 +73,13 @@ class Message:
 
     @property
     def role(self) -> str | None:
+        """The sender's role (``agent_info.role``), if the frame names one."""
         info = self.envelope.agent_info if self.envelope else None
         return info.role if info else None
 
     @property
     def outputs(self) -> Any:
+        """The envelope's payload as received (a dict, a string, ...); ``None`` if malformed."""
         return self.envelope.outputs if self.envelope else None
 
     @property
@@ -91,6 +93,7 @@ class Message:
 
     @property
     def is_flow_completed(self) -> bool:
+        """Whether this is the ``flow_completed`` event that ends a flow."""
         return self.type == MessageType.SYSTEM_MESSAGE and self.content == FLOW_COMPLETED
 
     def from_agent(self, name: str) -> bool:
@@ -220,6 +223,7 @@ class MessageCollector:
 
     @property
     def elapsed(self) -> float:
+        """Seconds since the collector started (the clock of every ``Message.time``)."""
         return self._clock() - self._start
 
     def since(self, seq: int) -> list[Message]:
@@ -249,12 +253,15 @@ class MessageCollector:
         ]
 
     def by_category(self, category: Category | str) -> list[Message]:
+        """Every message of ``category``, received or sent."""
         return self.filter(category=category, direction=None)
 
     def by_agent(self, agent: str) -> list[Message]:
+        """Every message from ``agent`` (role, name or id)."""
         return self.filter(agent=agent)
 
     def matching(self, pattern: str | re.Pattern[str]) -> list[Message]:
+        """Every received message whose text matches ``pattern``."""
         return self.filter(pattern=pattern)
 
     def counts(self) -> Counter[str]:

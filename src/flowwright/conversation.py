@@ -63,6 +63,7 @@ class FlowMetrics:
 
     @classmethod
     def from_messages(cls, messages: Sequence[Message]) -> FlowMetrics:
+        """The timings of the first run among ``messages``."""
         start = next((m.time for m in messages if _is_run(m)), None)
         first_prompt = next((m.time for m in messages if m.category == Category.PROMPT), None)
         end = next((m.time for m in messages if m.is_flow_completed), None)
@@ -93,6 +94,7 @@ class Conversation:
 
     @cached_property
     def turns(self) -> list[Turn]:
+        """Each prompt with its reply and what followed, in order."""
         turns: list[Turn] = []
         prompt: Message | None = None
         reply: Message | None = None
@@ -112,10 +114,12 @@ class Conversation:
 
     @property
     def prompts(self) -> list[Message]:
+        """The flow's prompts to the human, in order."""
         return [turn.prompt for turn in self.turns]
 
     @property
     def replies(self) -> list[Message]:
+        """The human's replies (``manager_response`` frames sent), in order."""
         return [turn.reply for turn in self.turns if turn.reply is not None]
 
     @property
@@ -125,10 +129,12 @@ class Conversation:
 
     @property
     def completed(self) -> bool:
+        """Whether the flow sent ``flow_completed``."""
         return any(m.is_flow_completed for m in self.messages)
 
     @property
     def metrics(self) -> FlowMetrics:
+        """The run's timings (see :class:`FlowMetrics`)."""
         return FlowMetrics.from_messages(self.messages)
 
     def answer(self, k: int) -> str:
@@ -136,6 +142,7 @@ class Conversation:
         return self.turn(k).answer
 
     def turn(self, k: int) -> Turn:
+        """Turn ``k`` (0-based; negative counts from the end); ``IndexError`` names the count."""
         if not -len(self.turns) <= k < len(self.turns):
             raise IndexError(f"no turn {k}: the flow asked {self.asked} time(s)")
         return self.turns[k]
@@ -145,6 +152,7 @@ class Conversation:
         return list(dict.fromkeys(role for turn in self.turns[k:] for role in turn.agents))
 
     def ran_after(self, agent: str, k: int) -> bool:
+        """Whether ``agent`` (a role) worked after the ``k``-th reply."""
         return agent in self.agents_after(k)
 
     def mentions(self, pattern: str) -> list[int]:

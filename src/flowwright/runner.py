@@ -74,12 +74,18 @@ class FlowServer(Protocol):
     """What a client needs of a server: where it is, and how to describe it in errors."""
 
     @property
-    def base_url(self) -> str: ...
+    def base_url(self) -> str:
+        """The HTTP base URL (``http://host:port``)."""
+        ...
 
     @property
-    def ws_url(self) -> str: ...
+    def ws_url(self) -> str:
+        """The WebSocket base URL (``ws://host:port``)."""
+        ...
 
-    def describe(self, log_lines: int = 10) -> str: ...
+    def describe(self, log_lines: int = 10) -> str:
+        """The server's state (and log tail, if known), for error messages."""
+        ...
 
 
 class RemoteServer:
@@ -91,9 +97,11 @@ class RemoteServer:
 
     @property
     def ws_url(self) -> str:
+        """The WebSocket base URL (``ws://host:port``)."""
         return self.base_url.replace("http", "ws", 1)
 
     def describe(self, log_lines: int = 10) -> str:
+        """Its URL: a server flowwright did not start has no process state or log."""
         return f"server: {self.base_url} (not started by flowwright: no process state or log)"
 
 
@@ -167,14 +175,17 @@ class TestFlowRunner:
 
     @property
     def pid(self) -> int | None:
+        """The server's process id (``None`` before the first start)."""
         return self._process.pid if self._process else None
 
     @property
     def returncode(self) -> int | None:
+        """The exit code (negative: killed by that signal); ``None`` while running."""
         return self._process.poll() if self._process else None
 
     @property
     def is_running(self) -> bool:
+        """Whether the process has been started and has not exited."""
         return self._process is not None and self._process.poll() is None
 
     def log_tail(self, n: int = 20) -> list[str]:

@@ -45,6 +45,7 @@ class Reply:
     params: dict[str, Any] | None = None
 
     def to_message(self) -> ManagerResponse:
+        """The ``manager_response`` frame this reply is sent as."""
         return ManagerResponse(
             confirm=self.confirm,
             halt=self.halt,
@@ -146,6 +147,7 @@ class ResponseSimulator:
 
     @property
     def remaining_script(self) -> int:
+        """How many script steps have not been used yet."""
         return sum(1 for rule in self._script if rule.used == 0)
 
     def respond(self, prompt: Message) -> Reply:

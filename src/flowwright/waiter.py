@@ -233,6 +233,7 @@ class Expectation:
 
     @property
     def value(self) -> Message:
+        """The matching message; an error before the block has ended."""
         if self._value is None:
             raise RuntimeError(
                 "the expected message is known only after the 'async with' block ends"
@@ -241,6 +242,7 @@ class Expectation:
 
     @property
     def is_done(self) -> bool:
+        """Whether the wait has ended (matched, timed out or failed)."""
         return self._wait.future.done()
 
 

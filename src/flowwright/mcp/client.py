@@ -168,10 +168,12 @@ class FlowMCPClient(FlowStream):
 
     @property
     def server_info(self) -> Implementation | None:
+        """The server's name and version, as it introduced itself."""
         return self._live().server_info
 
     @property
     def protocol_version(self) -> str:
+        """The MCP protocol version the session agreed on."""
         return self._live().protocol_version
 
     async def tools(self, *, timeout: float | None = None) -> list[Tool]:

@@ -25,6 +25,7 @@ class ToolResult:
 
     @classmethod
     def from_sdk(cls, name: str, result: CallToolResult) -> ToolResult:
+        """The result of tool ``name`` as the MCP SDK returned it."""
         texts = [block.text for block in result.content if isinstance(block, TextContent)]
         return cls(
             name=name,

@@ -88,5 +88,6 @@ def render(results: Mapping[str, Any]) -> str:
 
 
 def write_html(results: Mapping[str, Any], path: Path) -> None:
+    """Write :func:`render`'s page to ``path``, creating its directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(results), encoding="utf-8")

@@ -68,6 +68,7 @@ IMAGE_TYPES = {
 """Image files ``attach`` inlines, by suffix."""
 
 AttachmentKind = Literal["image", "violations", "text"]
+"""How an attachment is shown: an inlined image, a table of violations, or text."""
 Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
 
 _attachments: list[dict[str, Any]] | None = None  # None: no report is being written
@@ -210,6 +211,7 @@ class TestRecord:
     worker: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The record as JSON-ready data (what ``--flow-report-json`` writes)."""
         return asdict(self)
 
 
