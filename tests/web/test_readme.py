@@ -23,10 +23,10 @@ def readme_ui_test() -> str:
     return found.group(1)
 
 
-@pytest.mark.skipif(not BUILD.exists(), reason="the UI is not built: ./dev setup builds it")
 def test_the_readme_ui_test_passes_as_written(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert BUILD.exists(), "the UI is not built: ./dev setup builds frontend/build"
     monkeypatch.delenv(ENV_CI, raising=False)  # its first run writes its baseline
     pytester.makeini(INI)
     pytester.makepyfile(test_ui=readme_ui_test())

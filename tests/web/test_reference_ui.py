@@ -21,9 +21,11 @@ BUILD = Path(__file__).parents[2] / "frontend" / "build" / "index.html"
 QUESTION = "What is Meta's hate speech policy?"
 AGENTS = ["researcher", "policy_analyst"]
 
-pytestmark = pytest.mark.skipif(
-    not BUILD.exists(), reason="the UI is not built: ./dev setup builds frontend/build"
-)
+
+@pytest.fixture(autouse=True)
+def _ui_is_built() -> None:
+    """Fail, not skip, without the UI: a skipped test would pass for coverage it never gave."""
+    assert BUILD.exists(), "the UI is not built: ./dev setup builds frontend/build"
 
 
 async def start(page: Page, question: str = QUESTION, flow: str = "osb") -> None:
