@@ -50,4 +50,3 @@ async def test_an_unknown_flow_fails_fast_with_the_servers_reason(flow_client: F
     await flow_client.start_flow("no-such-flow", "hello")
     with pytest.raises(FlowErrorEvent, match="no-such-flow"):
         await flow_client.wait_for_ui_message()
-

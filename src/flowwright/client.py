@@ -315,4 +315,3 @@ def _session_url(url: str, session_id: str) -> str:
     elif path.endswith("/ws"):
         path = f"{path}/{session_id}"
     return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
-
