@@ -107,7 +107,8 @@ class FlowTestClient(FlowStream):
             self.server = RemoteServer(self._url)
         await self._open(self.url)
         self._watch_server()
-        settings.clients.append(self)
+        if settings.track_clients:
+            settings.clients.append(self)
         return self
 
     async def reconnect(self, *, resume: bool = True) -> Self:

@@ -27,6 +27,9 @@ class Settings:
     fail_on_error: bool = True
     server: Callable[[], FlowServer] | None = None
     """Returns the session's server, starting it on first use (set by the pytest plugin)."""
+    track_clients: bool = False
+    """Whether clients are remembered in ``clients`` (only while the pytest plugin runs, which
+    forgets them after each test: a long-lived process outside pytest must not keep them)."""
     clients: list[FlowTestClient] = field(default_factory=list)
     """Clients opened during the current test, whose transcripts go into failure reports."""
 

@@ -183,6 +183,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.timeout = options.timeout
     settings.timeout_factor = options.timeout_factor
     settings.server = session.get
+    settings.track_clients = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -190,7 +191,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None:
         session.stop()
     defaults = Settings()
-    for name in ("timeout", "timeout_factor", "fail_on_error", "server"):
+    for name in ("timeout", "timeout_factor", "fail_on_error", "server", "track_clients"):
         setattr(settings, name, getattr(defaults, name))
     settings.clients.clear()
 

@@ -18,6 +18,7 @@ from flowwright import (
     MessageCollector,
     ProtocolError,
     ResponseSimulator,
+    settings,
 )
 from flowwright.protocol import ChatPayload, ResearchResult
 from tests.framework.scripted import ScriptedServer, completed, error, prompt, result
@@ -225,3 +226,15 @@ async def test_no_task_or_socket_outlives_a_failed_wait(scripted: ScriptedServer
     assert client._ws is not None
     assert client._ws.state is State.CLOSED
     assert not client.waiter._pending
+
+
+async def test_clients_are_remembered_only_while_the_plugin_tracks_them(
+    scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with FlowTestClient.create(scripted.url) as tracked:
+        pass
+    assert settings.clients[-1] is tracked  # for this test's failure report
+    monkeypatch.setattr(settings, "track_clients", False)  # as outside pytest
+    async with FlowTestClient.create(scripted.url) as untracked:
+        pass
+    assert untracked not in settings.clients
