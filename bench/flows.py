@@ -294,7 +294,6 @@ async def quick_start(server: TestFlowRunner, runs: int) -> QuickStart:
             result.raw_seconds.append(raw.seconds)
     finally:
         settings.server = saved
-        settings.clients.clear()
     del result.flowwright_seconds[0], result.raw_seconds[0]
     return result
 

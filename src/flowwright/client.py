@@ -87,6 +87,10 @@ class FlowTestClient(FlowStream):
         return _session_url(self._url, self.session_id)
 
     @property
+    def title(self) -> str:
+        return f"client ({self.url})"
+
+    @property
     def is_connected(self) -> bool:
         """Whether the WebSocket is open."""
         return self._ws is not None and self.waiter.closed is None
@@ -107,8 +111,6 @@ class FlowTestClient(FlowStream):
             self.server = RemoteServer(self._url)
         await self._open(self.url)
         self._watch_server()
-        if settings.track_clients:
-            settings.clients.append(self)
         return self
 
     async def reconnect(self, *, resume: bool = True) -> Self:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flowwright.client import FlowTestClient
     from flowwright.runner import FlowServer
+    from flowwright.stream import FlowStream
 
 __all__ = ["Settings", "settings"]
 
@@ -27,11 +27,12 @@ class Settings:
     fail_on_error: bool = True
     server: Callable[[], FlowServer] | None = None
     """Returns the session's server, starting it on first use (set by the pytest plugin)."""
-    track_clients: bool = False
-    """Whether clients are remembered in ``clients`` (only while the pytest plugin runs, which
+    track_streams: bool = False
+    """Whether streams are remembered in ``streams`` (only while the pytest plugin runs, which
     forgets them after each test: a long-lived process outside pytest must not keep them)."""
-    clients: list[FlowTestClient] = field(default_factory=list)
-    """Clients opened during the current test, whose transcripts go into failure reports."""
+    streams: list[FlowStream] = field(default_factory=list)
+    """Every flow stream opened during the current test — WebSocket clients, browser pages,
+    MCP clients — whose transcripts go into failure reports and the HTML report."""
 
     def scale(self, timeout: float | None, fallback: float | None = None) -> float:
         """``timeout`` (else ``fallback``, else the default) times the timeout factor."""

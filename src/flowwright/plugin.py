@@ -183,7 +183,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.timeout = options.timeout
     settings.timeout_factor = options.timeout_factor
     settings.server = session.get
-    settings.track_clients = True
+    settings.track_streams = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -191,9 +191,9 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None:
         session.stop()
     defaults = Settings()
-    for name in ("timeout", "timeout_factor", "fail_on_error", "server", "track_clients"):
+    for name in ("timeout", "timeout_factor", "fail_on_error", "server", "track_streams"):
         setattr(settings, name, getattr(defaults, name))
-    settings.clients.clear()
+    settings.streams.clear()
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -217,7 +217,7 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
             pytrace=False,
         )
     saved = (settings.timeout, settings.fail_on_error, settings.server)
-    settings.clients.clear()
+    settings.streams.clear()
     if kwargs.get("timeout") is not None:
         settings.timeout = float(kwargs["timeout"])
     if "fail_on_error" in kwargs:
@@ -256,12 +256,12 @@ def response_simulator() -> ResponseSimulator:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    if report.failed and settings.clients:
-        for index, client in enumerate(settings.clients):
+    if report.failed:
+        for index, stream in enumerate(settings.streams, 1):
             report.sections.append(
                 (
-                    f"flowwright transcript: client {index + 1} ({client.url})",
-                    client.collector.format_tail(200),
-                ),
+                    f"flowwright transcript {index}: {stream.title}",
+                    stream.collector.format_tail(200),
+                )
             )
     return report

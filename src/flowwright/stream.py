@@ -43,6 +43,13 @@ class FlowStream:
             fail_on_error=settings.fail_on_error if fail_on_error is None else fail_on_error,
         )
         self._unwatch_server: Callable[[], None] | None = None
+        if settings.track_streams:  # one registry for every kind of source, for the reports
+            settings.streams.append(self)
+
+    @property
+    def title(self) -> str:
+        """What this stream is, for transcript headings: ``client (ws://...)``."""
+        return type(self).__name__
 
     @property
     def last_action_seq(self) -> int:

@@ -228,13 +228,14 @@ async def test_no_task_or_socket_outlives_a_failed_wait(scripted: ScriptedServer
     assert not client.waiter._pending
 
 
-async def test_clients_are_remembered_only_while_the_plugin_tracks_them(
+async def test_streams_are_remembered_only_while_the_plugin_tracks_them(
     scripted: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with FlowTestClient.create(scripted.url) as tracked:
         pass
-    assert settings.clients[-1] is tracked  # for this test's failure report
-    monkeypatch.setattr(settings, "track_clients", False)  # as outside pytest
+    assert settings.streams[-1] is tracked  # for this test's failure report
+    assert tracked.title == f"client ({tracked.url})"
+    monkeypatch.setattr(settings, "track_streams", False)  # as outside pytest
     async with FlowTestClient.create(scripted.url) as untracked:
         pass
-    assert untracked not in settings.clients
+    assert untracked not in settings.streams

@@ -74,7 +74,7 @@ def test_a_failure_reports_the_diagnosis_and_the_transcript(suite: pytest.Pytest
     )
     assert "prompt ui_message [host] I will research" in output
     assert re.search(r"server: pid \d+ running at http://127\.0\.0\.1:\d+", output)
-    assert "flowwright transcript: client 1" in output
+    assert "flowwright transcript 1: client (ws://127.0.0.1:" in output
     # The traceback shows the test's line, not flowwright's internals.
     assert "src/flowwright/waiter.py" not in output
 

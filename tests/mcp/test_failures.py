@@ -9,7 +9,13 @@ import anyio
 import pytest
 from mcp.server.mcpserver import MCPServer
 
-from flowwright import ClientStateError, ConnectError, ConnectionLostError, FlowTimeoutError
+from flowwright import (
+    ClientStateError,
+    ConnectError,
+    ConnectionLostError,
+    FlowTimeoutError,
+    settings,
+)
 from flowwright.mcp import FlowMCPClient, assert_tools, schema_differences
 
 
@@ -89,3 +95,13 @@ async def test_using_a_client_that_is_not_open(
         pass
     with pytest.raises(ConnectionLostError, match="the MCP connection to memory: stalling ended"):
         await client.wait_for(category="progress", timeout=5)
+
+
+async def test_an_mcp_client_joins_the_tests_flow_streams(
+    mcp_memory: Callable[..., FlowMCPClient],
+) -> None:
+    async with mcp_memory(stalling_server()) as mcp:
+        await mcp.call_tool("add", {"a": 1, "b": 2})
+    assert settings.streams[-1] is mcp  # so failure sections and the HTML report show it
+    assert mcp.title == "mcp client (memory: stalling)"
+    assert any(m.type.startswith("mcp_") for m in mcp.collector)

@@ -34,7 +34,7 @@ def test_a_failing_flow_test_carries_its_transcript(suite: pytest.Pytester) -> N
     assert out is not None
     assert out.text is not None
     lines = out.text.splitlines()
-    assert lines[0].startswith("flowwright transcript: client 1 (ws://127.0.0.1:")
+    assert lines[0].startswith("flowwright transcript 1: client (ws://127.0.0.1:")
     assert any(">#1 +" in line and "sent run_flow" in line for line in lines)
     assert any("prompt ui_message [host] I will research" in line for line in lines)
 

@@ -94,7 +94,7 @@ def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> 
 
     planted = tests["test_planted_markup_in_every_message"]
     (stream,) = planted["streams"]
-    assert stream["label"].startswith("client 1 (ws://127.0.0.1:")
+    assert stream["label"].startswith("1: client (ws://127.0.0.1:")
     categories = [m["category"] for m in stream["messages"]]
     assert categories[0] == "sent"
     assert "prompt" in categories

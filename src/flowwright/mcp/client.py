@@ -237,6 +237,10 @@ class FlowMCPClient(FlowStream):
 
     # ------------------------------------------------------------------ diagnostics
 
+    @property
+    def title(self) -> str:
+        return f"mcp client ({self.label})"
+
     def describe(self) -> str:
         """The session's state, the server's, and a stdio server's stderr tail (for errors)."""
         if self._open and self.waiter.closed is None:

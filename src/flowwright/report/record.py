@@ -26,7 +26,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -150,18 +149,10 @@ def take_attachments() -> list[dict[str, Any]]:
 def open_streams() -> list[tuple[str, FlowStream]]:
     """Every flow the running test opened, labelled as its transcript section is.
 
-    The test's clients (``settings.clients``), and the browser pages of :mod:`flowwright.web`
-    when that is loaded (without importing it, and so Playwright, when it is not).
+    Every :class:`FlowStream` registers itself in ``settings.streams`` — WebSocket clients,
+    browser pages and MCP clients alike.
     """
-    streams: list[tuple[str, FlowStream]] = [
-        (f"client {i} ({client.url})", client) for i, client in enumerate(settings.clients, 1)
-    ]
-    web = sys.modules.get("flowwright.web.config")
-    if web is not None:
-        streams += [
-            (f"page {i} ({flow.url})", flow) for i, flow in enumerate(web.web_settings.flows, 1)
-        ]
-    return streams
+    return [(f"{i}: {stream.title}", stream) for i, stream in enumerate(settings.streams, 1)]
 
 
 def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:

@@ -6,12 +6,12 @@ Filled in by :mod:`flowwright.web.plugin` from its options; outside pytest the d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from flowwright.web.flow import UIFlow
+    pass
 
 __all__ = ["WebSettings", "web_settings"]
 
@@ -32,8 +32,6 @@ class WebSettings:
     """The running test's baseline directory: ``__snapshots__`` beside its file."""
     output_dir: Path | None = None
     """The running test's artefact directory (traces, failure screenshots, image diffs)."""
-    flows: list[UIFlow] = field(default_factory=list)
-    """UI flows opened during the current test, whose transcripts go into failure reports."""
 
 
 web_settings = WebSettings()

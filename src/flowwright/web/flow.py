@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from flowwright.errors import ConnectionLostError
 from flowwright.runner import FlowServer, TestFlowRunner
 from flowwright.stream import FlowStream
-from flowwright.web.config import web_settings
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, WebSocket
@@ -54,7 +53,10 @@ class UIFlow(FlowStream):
         self._watch_server()
         page.on("websocket", self._on_websocket)
         page.on("close", lambda _page: self._stop_watching_server())
-        web_settings.flows.append(self)
+
+    @property
+    def title(self) -> str:
+        return f"page ({self.url})"
 
     @property
     def url(self) -> str:

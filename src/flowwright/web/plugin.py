@@ -154,12 +154,10 @@ def _flowwright_web_test(request: pytest.FixtureRequest) -> Iterator[None]:
     shutil.rmtree(output, ignore_errors=True)  # a previous run's artefacts would mislead
     web_settings.snapshot_dir = request.node.path.parent / "__snapshots__"
     web_settings.output_dir = output
-    web_settings.flows.clear()
     try:
         yield
     finally:
         web_settings.snapshot_dir = web_settings.output_dir = None
-        web_settings.flows.clear()
 
 
 def _failed(item: pytest.Item) -> bool:
@@ -232,21 +230,14 @@ def flow_page(ui_flow: UIFlow) -> Page:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report: pytest.TestReport = yield
     item.stash.setdefault(_reports_key, {})[report.when] = report
-    if report.failed and report.when in ("setup", "call"):
-        if "flow_context" in getattr(item, "fixturenames", ()):
-            output = _output_dir(item)
-            report.sections.append(
-                (
-                    "flowwright browser artefacts",
-                    f"trace: {output / TRACE} (view: playwright show-trace {output / TRACE})\n"
-                    f"screenshot: {output / FAILURE_SCREENSHOT}",
-                )
+    failed_with_a_browser = report.failed and report.when in ("setup", "call")
+    if failed_with_a_browser and "flow_context" in getattr(item, "fixturenames", ()):
+        output = _output_dir(item)
+        report.sections.append(
+            (
+                "flowwright browser artefacts",
+                f"trace: {output / TRACE} (view: playwright show-trace {output / TRACE})\n"
+                f"screenshot: {output / FAILURE_SCREENSHOT}",
             )
-        for index, flow in enumerate(web_settings.flows):
-            report.sections.append(
-                (
-                    f"flowwright transcript: page {index + 1} ({flow.url})",
-                    flow.collector.format_tail(200),
-                )
-            )
+        )
     return report
