@@ -30,7 +30,7 @@ from flowwright.errors import (
     ProtocolError,
 )
 from flowwright.protocol import Category, RunFlow
-from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner
+from flowwright.runner import FlowServer, RemoteServer
 from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
 from flowwright.stream import FlowStream
 from flowwright.waiter import Matcher
@@ -38,8 +38,6 @@ from flowwright.waiter import Matcher
 __all__ = ["FlowTestClient"]
 
 logger = logging.getLogger("flowwright.client")
-
-_EXIT_GRACE = 0.5  # a dropped socket waits this long for the server's exit to explain it
 
 
 class FlowTestClient(FlowStream):
@@ -187,19 +185,13 @@ class FlowTestClient(FlowStream):
         if self._closing:
             self.waiter.close(ConnectionLostError("the test closed the connection"))
             return
-        if isinstance(self.server, TestFlowRunner):
-            code = await asyncio.to_thread(self.server.wait_exited, _EXIT_GRACE)
-            if code is not None:
-                self._server_exited(code)
-                return
-        self.waiter.close(
-            ConnectionLostError(
-                f"the server closed the connection (code {ws.close_code}"
-                f"{', ' + repr(ws.close_reason) if ws.close_reason else ''})",
-                code=ws.close_code,
-                reason=ws.close_reason or "",
-            )
+        lost = ConnectionLostError(
+            f"the server closed the connection (code {ws.close_code}"
+            f"{', ' + repr(ws.close_reason) if ws.close_reason else ''})",
+            code=ws.close_code,
+            reason=ws.close_reason or "",
         )
+        self.waiter.close(await self._why_lost(lost))
 
     def describe(self) -> str:
         """This client's and its server's state, for error messages."""

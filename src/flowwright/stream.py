@@ -16,12 +16,14 @@ from typing import Any
 from flowwright.collector import Message, MessageCollector
 from flowwright.config import settings
 from flowwright.conversation import Conversation, FlowMetrics
-from flowwright.errors import ServerExitedError
+from flowwright.errors import ConnectionLostError, ServerExitedError, WaitAbortedError
 from flowwright.protocol import Category
 from flowwright.runner import FlowServer, TestFlowRunner, describe_returncode
 from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
 
 __all__ = ["FlowStream"]
+
+_EXIT_GRACE = 0.5  # a dropped socket waits this long for the server's exit to explain it
 
 
 class FlowStream:
@@ -212,14 +214,25 @@ class FlowStream:
             self._unwatch_server = None
 
     def _server_exited(self, returncode: int) -> None:
+        self.waiter.close(self._exit_error(returncode))
+
+    def _exit_error(self, returncode: int) -> ServerExitedError:
         tail = tuple(self.server.log_tail(10)) if isinstance(self.server, TestFlowRunner) else ()
-        self.waiter.close(
-            ServerExitedError(
-                f"the server process exited ({describe_returncode(returncode)})",
-                returncode=returncode,
-                log_tail=tail,
-            )
+        return ServerExitedError(
+            f"the server process exited ({describe_returncode(returncode)})",
+            returncode=returncode,
+            log_tail=tail,
         )
+
+    async def _why_lost(self, error: ConnectionLostError) -> WaitAbortedError:
+        """A dropped socket's real cause: the server's exit if it follows within a grace
+        period (a crash drops the socket an instant before the process is reaped), else
+        ``error``. One answer for every source, so a crash reads as a crash everywhere."""
+        if isinstance(self.server, TestFlowRunner):
+            code = await asyncio.to_thread(self.server.wait_exited, _EXIT_GRACE)
+            if code is not None:
+                return self._exit_error(code)
+        return error
 
     # ------------------------------------------------------------------ helpers
 

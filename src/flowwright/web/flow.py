@@ -9,12 +9,13 @@ the test's last action. Nothing is polled; the UI is driven with Playwright's lo
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flowwright.errors import ConnectionLostError
-from flowwright.runner import FlowServer, TestFlowRunner
+from flowwright.runner import FlowServer
 from flowwright.stream import FlowStream
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class UIFlow(FlowStream):
         self._accepts = _socket_filter(sockets)
         self.sockets: list[WebSocket] = []
         """The page's flow sockets seen so far, oldest first."""
+        self._reports: set[asyncio.Task[None]] = set()
         self._watch_server()
         page.on("websocket", self._on_websocket)
         page.on("close", lambda _page: self._stop_watching_server())
@@ -78,12 +80,16 @@ class UIFlow(FlowStream):
         socket.on("close", self._on_close)
 
     def _on_close(self, socket: WebSocket) -> None:
-        if socket is not self.socket:
-            return  # an older socket the page has already replaced
-        if isinstance(self.server, TestFlowRunner) and self.server.returncode is not None:
-            self._server_exited(self.server.returncode)
-            return
-        self.waiter.close(ConnectionLostError(f"the page's WebSocket {socket.url} closed"))
+        task = asyncio.get_running_loop().create_task(self._report_close(socket))
+        self._reports.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._reports.discard)
+
+    async def _report_close(self, socket: WebSocket) -> None:
+        error = await self._why_lost(
+            ConnectionLostError(f"the page's WebSocket {socket.url} closed")
+        )
+        if socket is self.socket:  # not an older socket the page has already replaced
+            self.waiter.close(error)
 
     def describe(self) -> str:
         """The page's and its socket's state, and the server's, for error messages."""
