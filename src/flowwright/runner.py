@@ -31,7 +31,14 @@ from typing import IO, Protocol, Self
 
 from flowwright.errors import FlowTimeoutError, ServerExitedError, ServerStartError
 
-__all__ = ["DEFAULT_COMMAND", "FlowServer", "RemoteServer", "TestFlowRunner", "describe_returncode"]
+__all__ = [
+    "DEFAULT_COMMAND",
+    "FlowServer",
+    "RemoteServer",
+    "TestFlowRunner",
+    "describe_returncode",
+    "format_output_tail",
+]
 
 DEFAULT_COMMAND: tuple[str, ...] = (
     sys.executable,
@@ -105,8 +112,12 @@ class RemoteServer:
         return f"server: {self.base_url} (not started by flowwright: no process state or log)"
 
 
-def _clip(line: str, width: int = 240) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
+def format_output_tail(heading: str, tail: Sequence[str], width: int = 240) -> list[str]:
+    """A process's last output lines for a diagnostic: a heading, then ``  | line``, clipped."""
+    if not tail:
+        return []
+    clipped = [line if len(line) <= width else line[: width - 1] + "…" for line in tail]
+    return [f"{heading}, last {len(tail)} lines:", *(f"  | {line}" for line in clipped)]
 
 
 def _free_port(host: str) -> int:
@@ -240,10 +251,7 @@ class TestFlowRunner:
             f"server: pid {self._process.pid} {state} at {self.base_url or '?'}"
             f" (command: {shlex.join(self.command)}; log: {self.log_path})"
         ]
-        tail = self.log_tail(log_lines)
-        if tail:
-            lines.append(f"server log, last {len(tail)} lines:")
-            lines += [f"  | {_clip(line)}" for line in tail]
+        lines += format_output_tail("server log", self.log_tail(log_lines))
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ lifecycle

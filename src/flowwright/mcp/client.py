@@ -36,7 +36,7 @@ from flowwright.errors import ClientStateError, ConnectError, ConnectionLostErro
 from flowwright.mcp.recording import PROGRESS, Recorder, RecordingTransport
 from flowwright.mcp.results import ToolResult
 from flowwright.protocol import Category
-from flowwright.runner import FlowServer
+from flowwright.runner import FlowServer, format_output_tail
 from flowwright.stream import FlowStream
 from flowwright.waiter import Match
 
@@ -252,10 +252,7 @@ class FlowMCPClient(FlowStream):
         lines = [f"mcp client: {self.label} ({state})"]
         if self._flow_server is not None:
             lines.append(self._flow_server.describe())
-        tail = self.stderr_tail()
-        if tail:
-            lines.append(f"server stderr, last {len(tail)} lines:")
-            lines += [f"  | {_clip(line)}" for line in tail]
+        lines += format_output_tail("server stderr", self.stderr_tail())
         return "\n".join(lines)
 
     def stderr_tail(self, n: int = STDERR_LINES) -> list[str]:
@@ -312,10 +309,6 @@ class FlowMCPClient(FlowStream):
 
 async def _ignore_progress(progress: float, total: float | None, message: str | None) -> None:
     """Passing a callback makes the SDK send a progress token; the recording is the record."""
-
-
-def _clip(line: str, width: int = 240) -> str:
-    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _first(exc: BaseException) -> str:
