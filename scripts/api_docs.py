@@ -40,6 +40,9 @@ class _Raw(str):
         return str(self)
 
 
+_FUNCTION_REPR = re.compile(r"<function (\w+) at 0x[0-9a-f]+>")
+
+
 def _signature(obj: Any, *, drop_first: bool = False) -> str:
     try:
         signature = inspect.signature(obj)
@@ -53,7 +56,8 @@ def _signature(obj: Any, *, drop_first: bool = False) -> str:
     returns = signature.return_annotation
     if isinstance(returns, str):
         returns = _Raw(returns)
-    return str(signature.replace(parameters=params, return_annotation=returns))
+    text = str(signature.replace(parameters=params, return_annotation=returns))
+    return _FUNCTION_REPR.sub(r"\1", text)  # a function default by its name, not its address
 
 
 def _data_docstrings(module_name: str) -> dict[str, str]:

@@ -10,15 +10,18 @@ from flowwright.client import FlowTestClient
 from flowwright.collector import Message, MessageCollector
 from flowwright.config import Settings, settings
 from flowwright.conversation import Conversation, FlowMetrics, Turn
+from flowwright.dialect import Dialect
 from flowwright.errors import (
     AxeNotFoundError,
     BrowserNotFoundError,
     ClientStateError,
     ConnectError,
     ConnectionLostError,
+    FlowEndedError,
     FlowErrorEvent,
     FlowTimeoutError,
     FlowwrightError,
+    FlowwrightWarning,
     ProtocolError,
     ServerExitedError,
     ServerStartError,
@@ -40,8 +43,10 @@ __all__ = [
     "ConnectError",
     "ConnectionLostError",
     "Conversation",
+    "Dialect",
     "Exchange",
     "Expectation",
+    "FlowEndedError",
     "FlowErrorEvent",
     "FlowEventWaiter",
     "FlowMetrics",
@@ -49,6 +54,7 @@ __all__ = [
     "FlowTestClient",
     "FlowTimeoutError",
     "FlowwrightError",
+    "FlowwrightWarning",
     "Match",
     "Message",
     "MessageCollector",

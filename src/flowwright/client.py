@@ -9,9 +9,13 @@ it still counts; :meth:`FlowTestClient.expect` arms a wait before acting instead
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import urllib.error
+import urllib.request
 import uuid
+import warnings
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -23,21 +27,27 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from flowwright.collector import Message
 from flowwright.config import settings
 from flowwright.conversation import Conversation
+from flowwright.dialect import Dialect
 from flowwright.errors import (
     ClientStateError,
     ConnectError,
     ConnectionLostError,
+    FlowwrightWarning,
     ProtocolError,
 )
-from flowwright.protocol import Category, RunFlow
+from flowwright.protocol import Category, ManagerResponse, RunFlow
 from flowwright.runner import FlowServer, RemoteServer
 from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
 from flowwright.stream import FlowStream
-from flowwright.waiter import Matcher
+from flowwright.waiter import FailOnError, Matcher
 
 __all__ = ["FlowTestClient"]
 
 logger = logging.getLogger("flowwright.client")
+
+RESUMED = "session_resumed"
+"""``outputs.content`` of the notice a resuming server sends after its replay, with the id
+of the last reply it received (``last_reply_id``): the replies after it are sent again."""
 
 
 class FlowTestClient(FlowStream):
@@ -54,11 +64,17 @@ class FlowTestClient(FlowStream):
         server: FlowServer | None = None,
         session_id: str | None = None,
         timeout: float | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
+        dialect: Dialect | str | None = None,
         open_timeout: float = 10.0,
         max_size: int | None = 16 * 2**20,
     ) -> None:
-        super().__init__(timeout=timeout, fail_on_error=fail_on_error, describe_state=self.describe)
+        super().__init__(
+            timeout=timeout,
+            fail_on_error=fail_on_error,
+            describe_state=self.describe,
+            dialect=dialect,
+        )
         self._url = url
         self.server: FlowServer | None = server
         self.session_id = session_id or uuid.uuid4().hex
@@ -67,6 +83,10 @@ class FlowTestClient(FlowStream):
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._closing = False
+        self._cut_at: float | None = None  # when the test cut the connection itself
+        self._runs_on_socket = 0
+        self._flows: list[str] | None = None  # what the server lists, fetched once
+        self._replies: list[tuple[str, str]] = []  # (message_id, frame) of replies sent
 
     @classmethod
     def create(cls, url: str | None = None, **options: Any) -> Self:
@@ -82,7 +102,7 @@ class FlowTestClient(FlowStream):
             if self.server is None:
                 return "(not connected)"
             self._url = self.server.ws_url
-        return _session_url(self._url, self.session_id)
+        return _session_url(self._url, self.session_id, self.dialect.session_path)
 
     @property
     def title(self) -> str:
@@ -114,9 +134,12 @@ class FlowTestClient(FlowStream):
     async def reconnect(self, *, resume: bool = True) -> Self:
         """Connect again to the same session, e.g. after the connection dropped.
 
-        With ``resume`` the server replays what it sent after the last message received here
-        (``?resume_after=<message_id>``, a flowwright protocol extension), so nothing is lost
-        or repeated; waits work again once reconnected.
+        With ``resume``, and a server whose dialect can (the reference server), the server
+        replays what it sent after the last message received here (``?resume_after=``) and
+        says which of the test's replies it last received; those sent after it went missing
+        in the cut and are sent again (the server applies each reply once). A server that
+        cannot resume gets a plain reconnect, with a :class:`FlowwrightWarning` and a note in
+        the transcript naming the gap in which messages may be missing.
         """
         if self._ws is None:
             raise ClientStateError("reconnect() needs a client that was connected once")
@@ -125,34 +148,88 @@ class FlowTestClient(FlowStream):
         url = self.url
         last = next(
             (
-                m.envelope.message_id
-                for m in reversed(self.messages)
+                m
+                for m in reversed(self.collector.since(0))
                 if m.direction == "received" and m.envelope and m.envelope.message_id
             ),
             None,
         )
-        if resume and last:
-            url += ("&" if "?" in url else "?") + urlencode({"resume_after": last})
+        resume_after = last.envelope.message_id if last and last.envelope else None
+        resuming = resume and resume_after is not None and self.dialect.resumable
+        if resuming:
+            url += ("&" if "?" in url else "?") + urlencode({"resume_after": resume_after})
+        elif resume:
+            where = (
+                f"after #{last.seq} (message_id {resume_after})"
+                if last is not None
+                else f"after #{self.collector.last_seq}"
+            )
+            gap = (
+                f"reconnected without resume: a {self.dialect.name} server does not replay "
+                f"what it sent while the test was away; messages {where} may be missing"
+            )
+            self.collector.note("reconnect", gap)
+            warnings.warn(gap, FlowwrightWarning, stacklevel=2)
+        mark = self.collector.last_seq
         await self._open(url)
+        self.collector.note("reconnect", f"reconnected to {self.url}")
+        if resuming and self._replies and self.dialect.reply_ids:
+            await self._resend_replies(since=mark)
         return self
 
+    async def _resend_replies(self, *, since: int) -> None:
+        """Send again the replies the server did not receive before the cut (it says which
+        it got last, in its resume notice)."""
+        notice = await self.wait_for(
+            lambda m: m.category == Category.LIFECYCLE and m.content == RESUMED,
+            since=since,
+            timeout=self.open_timeout,
+            description=f"the server's {RESUMED!r} notice after a resume",
+        )
+        outputs = notice.outputs if isinstance(notice.outputs, dict) else {}
+        last = outputs.get("last_reply_id")
+        ids = [reply_id for reply_id, _ in self._replies]
+        missing = self._replies[ids.index(last) + 1 :] if last in ids else self._replies
+        for reply_id, frame in missing:
+            self.collector.note("resend", f"sending reply {reply_id} again: lost in the cut")
+            await self._send_frame(frame)
+
     def cut_connection(self) -> None:
-        """Drop the TCP connection without a closing handshake, as a network failure would."""
+        """Drop the TCP connection without a closing handshake, as a network failure would.
+
+        Recorded in the transcript; a wait it breaks says the test cut the connection."""
         if self._ws is None:
             raise ClientStateError("connect first")
+        self._cut_at = self.collector.elapsed
+        self.collector.note("cut", "the test cut the connection (cut_connection())")
         self._ws.transport.abort()
 
     async def close(self) -> None:
-        """Close the connection and stop the reader; safe to call twice."""
+        """Close the connection and stop the reader; safe to call twice.
+
+        Where the dialect says a server's flows outlive their socket (``halt_on_close``), a
+        flow still running is halted first.
+        """
         self._stop_watching_server()
+        if self.dialect.halt_on_close and self.is_connected and self._flow_running():
+            with contextlib.suppress(ConnectionLostError, OSError):
+                await self.send(ManagerResponse(halt=True))
         await self._shutdown()
+
+    def _flow_running(self) -> bool:
+        runs = self.collector.filter(type="run_flow", direction="sent")
+        if not runs:
+            return False
+        return not any(m.is_flow_completed for m in self.collector.since(runs[-1].seq))
 
     async def _open(self, url: str) -> None:
         try:
             self._ws = await connect(url, open_timeout=self.open_timeout, max_size=self.max_size)
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
-            raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from exc
+            raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from None
         self._closing = False
+        self._cut_at = None
+        self._runs_on_socket = 0
         self._reader = asyncio.create_task(self._read(self._ws), name=f"flowwright-read-{url}")
         logger.debug("= connected to %s", url)
 
@@ -176,14 +253,33 @@ class FlowTestClient(FlowStream):
         await self.close()
 
     async def _read(self, ws: ClientConnection) -> None:
-        """The one reader: every frame goes to the collector, which wakes the waits."""
+        """The one reader: every frame goes to the collector, which wakes the waits.
+
+        Nothing a server sends stops it (the collector records what it cannot parse as
+        malformed); should it fail all the same, every wait fails at once saying so, and the
+        connection is dropped rather than left open and unread.
+        """
         try:
             async for frame in ws:
                 self.collector.append(frame)
         except ConnectionClosed:
             pass  # reported below, with the close code
+        except Exception as exc:
+            logger.exception("! the reader of %s failed", self.url)
+            ws.transport.abort()
+            self.waiter.close(ConnectionLostError(f"flowwright's reader failed: {exc!r}"))
+            return
         if self._closing:
             self.waiter.close(ConnectionLostError("the test closed the connection"))
+            return
+        if self._cut_at is not None:
+            self.waiter.close(
+                ConnectionLostError(
+                    f"the test cut the connection at +{self._cut_at:.3f}s (cut_connection()); "
+                    "call reconnect() to resume the session",
+                    code=ws.close_code,
+                )
+            )
             return
         lost = ConnectionLostError(
             f"the server closed the connection (code {ws.close_code}"
@@ -201,9 +297,12 @@ class FlowTestClient(FlowStream):
             state = f"closed: {self.waiter.closed.message}"
         else:
             state = "open"
-        lines = [f"client: session {self.session_id} at {self.url} ({state})"]
+        lines = [
+            f"client: session {self.session_id} at {self.url} ({state}; "
+            f"dialect {self.dialect.name})"
+        ]
         if self.server is not None:
-            lines.append(self.server.describe())
+            lines.append(self.server.describe(session=self.session_id))
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ sending
@@ -212,12 +311,23 @@ class FlowTestClient(FlowStream):
         """Send one frame as is; it is recorded and becomes the client's last action."""
         if self._ws is None:
             raise ClientStateError("connect first: use 'async with FlowTestClient.create() as c'")
+        needs_id = isinstance(message, ManagerResponse) and message.message_id is None
+        if needs_id and self.dialect.reply_ids:
+            assert isinstance(message, ManagerResponse)
+            message = message.model_copy(update={"message_id": uuid.uuid4().hex})
         if isinstance(message, BaseModel):
             frame = message.model_dump_json(exclude_none=True)
         elif isinstance(message, dict):
             frame = json.dumps(message)
         else:
             frame = message
+        sent = await self._send_frame(frame)
+        if isinstance(message, ManagerResponse) and message.message_id is not None:
+            self._replies.append((message.message_id, frame))
+        return sent
+
+    async def _send_frame(self, frame: str) -> Message:
+        assert self._ws is not None
         if self.waiter.closed is not None:
             raise ConnectionLostError(
                 f"cannot send, the connection is closed: {self.waiter.closed.message}",
@@ -226,18 +336,43 @@ class FlowTestClient(FlowStream):
         try:
             await self._ws.send(frame)
         except ConnectionClosed as exc:
-            raise ConnectionLostError(f"cannot send: {exc}", self.describe()) from exc
+            raise ConnectionLostError(f"cannot send: {exc}", self.describe()) from None
         return self.collector.append(frame, direction="sent")
 
     async def start_flow(self, flow: str, prompt: str | None = None, **parameters: Any) -> Message:
-        """Ask the server to run ``flow``; extra keywords become flow parameters."""
+        """Ask the server to run ``flow``; extra keywords become flow parameters.
+
+        A flow the server does not list (``GET /api/flows``, where the dialect has it) fails
+        at once, naming the flows it offers; so does a second run on a socket of a server
+        that allows one (``one_flow_per_socket``).
+        """
         if prompt is not None:
             parameters["prompt"] = prompt
         try:
             message = RunFlow(flow=flow, **parameters)
         except ValidationError as exc:
             raise ProtocolError(f"invalid run_flow for flow {flow!r}: {exc}") from None
-        return await self.send(message)
+        if self.dialect.one_flow_per_socket and self._runs_on_socket:
+            raise ClientStateError(
+                f"a flow was already started on this connection, and a {self.dialect.name} "
+                "server runs one flow per socket (a second run_flow breaks its connection "
+                "handler): open a new FlowTestClient for the next run"
+            )
+        flows = await self._offered_flows()
+        if flows is not None and flow not in flows:
+            raise ProtocolError(
+                f"the server offers no flow {flow!r}: GET {self.dialect.flows_path} lists {flows}"
+            )
+        sent = await self.send(message)
+        self._runs_on_socket += 1
+        return sent
+
+    async def _offered_flows(self) -> list[str] | None:
+        """The flows the server lists, fetched once; ``None`` when it cannot say."""
+        path, server = self.dialect.flows_path, self.server
+        if self._flows is None and path is not None and server is not None:
+            self._flows = await asyncio.to_thread(_get_flows, server.base_url + path)
+        return self._flows
 
     async def send_manager_response(
         self,
@@ -260,7 +395,7 @@ class FlowTestClient(FlowStream):
             return await self.send(reply.to_message())
         raw = confirm is not None or halt or interrupt or selection is not None or params
         if reply is not None and not raw:
-            prompt = self._last(Category.PROMPT)
+            prompt = self.collector.latest(Category.PROMPT)
             return await self.send(interpret_reply(reply, prompt).to_message())
         return await self.send(
             Reply(
@@ -300,13 +435,26 @@ class FlowTestClient(FlowStream):
         return Conversation(self.collector.since(start))
 
 
-def _session_url(url: str, session_id: str) -> str:
+def _get_flows(url: str) -> list[str] | None:
+    """``flow_choices`` of ``GET url``; ``None`` (no check) if the server does not answer it."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            choices = json.loads(response.read()).get("flow_choices")
+    except (OSError, ValueError, AttributeError, urllib.error.URLError) as exc:
+        logger.debug("= no flow list from %s: %r", url, exc)
+        return None
+    if isinstance(choices, list) and all(isinstance(name, str) for name in choices):
+        return choices
+    return None
+
+
+def _session_url(url: str, session_id: str, session_path: str = "/ws/{session_id}") -> str:
     """``ws://host:port`` → ``ws://host:port/ws/<session>``; a URL with a path is kept."""
     parts = urlsplit(url)
     scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
     path = parts.path.rstrip("/")
     if not path:
-        path = f"/ws/{session_id}"
+        path = session_path.format(session_id=session_id)
     elif path.endswith("/ws"):
         path = f"{path}/{session_id}"
     return urlunsplit((scheme, parts.netloc, path, parts.query, ""))

@@ -19,23 +19,17 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from flowwright.dialect import FLOWWRIGHT, Dialect, TaskEvent
 from flowwright.errors import ProtocolError
-from flowwright.protocol import (
-    FLOW_COMPLETED,
-    Category,
-    Envelope,
-    Malformed,
-    MessageType,
-    categorise,
-    parse,
-    text_of,
-)
+from flowwright.protocol import Category, Envelope, Malformed, parse, text_of
 
 __all__ = ["Direction", "Message", "MessageCollector"]
 
 logger = logging.getLogger("flowwright.collector")
 
-Direction = Literal["received", "sent"]
+Direction = Literal["received", "sent", "note"]
+"""``received`` from the server, ``sent`` by the test, or a ``note`` of what the test or
+flowwright did (a cut connection, a reconnect's gap, a proxy's fault)."""
 M = TypeVar("M", bound=BaseModel)
 Listener = Callable[["Message"], None]
 
@@ -44,8 +38,9 @@ Listener = Callable[["Message"], None]
 class Message:
     """One frame as a test sees it: numbered, timed, categorised; read-only by convention.
 
-    Not frozen and its text extracted on first use: the collector's hot path builds one per
-    frame, and most are never read.
+    What the frame *means* (its sender, options, whether it ends the flow) is read through
+    the collector's :class:`~flowwright.dialect.Dialect`, on first use: the collector's hot
+    path builds one per frame, and most are never read.
     """
 
     seq: int
@@ -56,7 +51,11 @@ class Message:
     raw: str
     envelope: Envelope | None = None
     error: str | None = None  # why a malformed frame is malformed
+    dialect: Dialect = field(default=FLOWWRIGHT, repr=False, compare=False)
     _content: str | None = field(default=None, repr=False, compare=False)
+    _sender: tuple[str | None, frozenset[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def content(self) -> str:
@@ -65,17 +64,33 @@ class Message:
             self._content = text_of(self.envelope) if self.envelope is not None else self.raw
         return self._content
 
+    def _who(self) -> tuple[str | None, frozenset[str]]:
+        if self._sender is None:
+            self._sender = (
+                self.dialect.sender(self.envelope)
+                if self.envelope is not None and self.direction == "received"
+                else (None, frozenset())
+            )
+        return self._sender
+
     @property
     def agent(self) -> str | None:
-        """The sender's agent name (else id), ``None`` when the frame names no sender."""
+        """The sender's agent name (else id, else role); ``None`` when the frame names none."""
         info = self.envelope.agent_info if self.envelope else None
-        return (info.agent_name or info.agent_id) if info else None
+        if info is not None and (info.agent_name or info.agent_id):
+            return info.agent_name or info.agent_id
+        return self._who()[0]
 
     @property
     def role(self) -> str | None:
-        """The sender's role (``agent_info.role``), if the frame names one."""
-        info = self.envelope.agent_info if self.envelope else None
-        return info.role if info else None
+        """The sender's role as the dialect reads it (``agent_info.role``, or the role word of
+        its id or description), if the frame names a sender."""
+        return self._who()[0]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What tolerant parsing left out of this frame (see ``protocol.parse``)."""
+        return self.envelope.notes if self.envelope is not None else ()
 
     @property
     def outputs(self) -> Any:
@@ -85,21 +100,37 @@ class Message:
     @property
     def options(self) -> list[str] | None:
         """A prompt's options (``["confirm", "reject"]``); ``None`` means a free-text prompt."""
-        outputs = self.outputs
-        options = outputs.get("options") if isinstance(outputs, dict) else None
-        if options is True:
-            return ["confirm", "reject"]
-        return list(options) if isinstance(options, list) else None
+        return self.dialect.options(self.envelope) if self.envelope is not None else None
 
     @property
     def is_flow_completed(self) -> bool:
-        """Whether this is the ``flow_completed`` event that ends a flow."""
-        return self.type == MessageType.SYSTEM_MESSAGE and self.content == FLOW_COMPLETED
+        """Whether this message ends the flow (the dialect says what does: ``flow_completed``)."""
+        return (
+            self.envelope is not None
+            and self.direction == "received"
+            and self.dialect.is_end(self.envelope)
+        )
+
+    @property
+    def is_fatal(self) -> bool:
+        """Whether this is an error the dialect says ends the flow (else a notice, if any)."""
+        return (
+            self.category is Category.ERROR
+            and self.envelope is not None
+            and self.dialect.is_fatal(self.envelope)
+        )
+
+    @property
+    def task(self) -> TaskEvent | None:
+        """The agent task this progress update starts or completes, if any."""
+        if self.envelope is None or self.direction != "received":
+            return None
+        return self.dialect.task(self.envelope)
 
     def from_agent(self, name: str) -> bool:
-        """True when ``name`` is the sender's role, agent name or agent id."""
-        info = self.envelope.agent_info if self.envelope else None
-        return info is not None and name in (info.role, info.agent_name, info.agent_id)
+        """True when ``name`` is one of the sender's names: role, agent name, agent id, or
+        the role word of its id or description; case-insensitive (``judge`` finds ``JUDGE``)."""
+        return name.lower() in self._who()[1]
 
     def payload(self, model: type[M]) -> M:
         """The ``outputs`` validated as ``model`` (e.g. ``ResearchResult``); raises on mismatch."""
@@ -113,7 +144,7 @@ class Message:
     def summary(self, width: int = 120) -> str:
         """One line for diagnostics: ``#7 +0.120s result research_result [researcher] ...``."""
         sender = f" [{self.role}]" if self.role else ""
-        arrow = ">" if self.direction == "sent" else " "
+        arrow = {"sent": ">", "note": "!"}.get(self.direction, " ")
         if self.category is Category.MALFORMED:
             text = f"{self.error}: {self.raw}"
         else:
@@ -138,6 +169,8 @@ class Message:
         }
         if self.error:
             data["error"] = self.error
+        if self.notes:
+            data["notes"] = list(self.notes)
         data["raw"] = self.raw
         return data
 
@@ -145,11 +178,15 @@ class Message:
 class MessageCollector:
     """Records every frame in arrival order and tells listeners (the waiter) about each."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, dialect: Dialect = FLOWWRIGHT, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.dialect = dialect
         self._clock = clock
         self._start = clock()
         self._messages: list[Message] = []
         self._listeners: list[Listener] = []
+        self._latest: dict[Category, Message] = {}
         self.last_sent_seq = 0
         """The number of the newest frame the test sent (0 before any): its last action."""
 
@@ -164,32 +201,60 @@ class MessageCollector:
     ) -> Message:
         """Parse, categorise, number and record one frame; never raises on a bad frame.
 
-        ``category`` overrides :func:`~flowwright.protocol.categorise` for a received frame
-        whose meaning its type alone does not carry: a source that speaks another protocol
-        (MCP's JSON-RPC) wraps each message as an envelope of its own type (``mcp_*``) and
-        says what it means, so waits and diagnostics treat it like any other message.
+        ``category`` overrides the dialect's category for a received frame whose meaning its
+        type alone does not carry: a source that speaks another protocol (MCP's JSON-RPC)
+        wraps each message as an envelope of its own type (``mcp_*``) and says what it means,
+        so waits and diagnostics treat it like any other message.
         """
-        parsed = parse(frame)
-        raw = parsed.raw if isinstance(parsed, Malformed) else _as_text(frame)
+        try:
+            parsed = parse(frame)
+            if isinstance(parsed, Malformed):
+                kind, envelope, error = Category.MALFORMED, None, parsed.reason
+            else:
+                kind, envelope, error = category or self.dialect.categorise(parsed), parsed, None
+        except Exception as exc:  # nothing a server sends may stop the recording
+            kind, envelope, error = Category.MALFORMED, None, f"could not be recorded: {exc!r}"
         if direction == "sent":
-            category = Category.SENT
-        elif category is None or isinstance(parsed, Malformed):
-            category = categorise(parsed)
-        message = Message(
-            seq=len(self._messages) + 1,
-            time=self._clock() - self._start,
-            direction=direction,
-            category=category,
-            type="" if isinstance(parsed, Malformed) else parsed.type,
-            raw=raw,
-            envelope=None if isinstance(parsed, Malformed) else parsed,
-            error=parsed.reason if isinstance(parsed, Malformed) else None,
+            kind = Category.SENT
+        elif direction == "note":
+            kind = Category.NOTE
+        return self._record(
+            Message(
+                seq=len(self._messages) + 1,
+                time=self._clock() - self._start,
+                direction=direction,
+                category=kind,
+                type=envelope.type if envelope is not None else "",
+                raw=_as_text(frame),
+                envelope=envelope,
+                error=error,
+                dialect=self.dialect,
+            )
         )
+
+    def note(self, kind: str, text: str) -> Message:
+        """Record what the test or flowwright did (``kind`` e.g. ``"cut"``), in sequence with
+        the frames, so a transcript reads "the test cut the connection" where it happened.
+        Waits never match a note unless they ask for ``category="note"``."""
+        return self._record(
+            Message(
+                seq=len(self._messages) + 1,
+                time=self._clock() - self._start,
+                direction="note",
+                category=Category.NOTE,
+                type=kind,
+                raw=text,
+                dialect=self.dialect,
+            )
+        )
+
+    def _record(self, message: Message) -> Message:
         self._messages.append(message)
-        if direction == "sent":
+        self._latest[message.category] = message
+        if message.direction == "sent":
             self.last_sent_seq = message.seq
         if logger.isEnabledFor(logging.DEBUG):
-            logger.debug("%s %s", ">" if direction == "sent" else "<", message.summary())
+            logger.debug("%s", message.summary())
         for listener in tuple(self._listeners):
             try:
                 listener(message)
@@ -201,6 +266,10 @@ class MessageCollector:
         """Call ``listener(message)`` for every message appended from now on."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def latest(self, category: Category | str) -> Message | None:
+        """The newest message of ``category`` (e.g. the prompt a reply answers), in O(1)."""
+        return self._latest.get(Category(category))
 
     # ------------------------------------------------------------------ queries
 

@@ -11,9 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from flowwright.dialect import FLOWWRIGHT, Dialect
+
 if TYPE_CHECKING:
     from flowwright.runner import FlowServer
     from flowwright.stream import FlowStream
+    from flowwright.waiter import FailOnError
 
 __all__ = ["Settings", "settings"]
 
@@ -24,7 +27,9 @@ class Settings:
 
     timeout: float = 30.0
     timeout_factor: float = 1.0
-    fail_on_error: bool = True
+    fail_on_error: FailOnError = True
+    dialect: Dialect = FLOWWRIGHT
+    """How the server under test speaks (``--flow-dialect``); clients may name their own."""
     server: Callable[[], FlowServer] | None = None
     """Returns the session's server, starting it on first use (set by the pytest plugin)."""
     track_streams: bool = False

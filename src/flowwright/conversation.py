@@ -70,14 +70,13 @@ class FlowMetrics:
         started: dict[str, float] = {}
         steps: dict[str, float] = {}
         for message in messages:
-            task = _task(message)
+            task = message.task
             if task is None:
                 continue
-            agent, status = task
-            if status == "started":
-                started[agent] = message.time
-            elif status == "complete" and agent in started:
-                steps[agent] = message.time - started.pop(agent)
+            if task.status == "started":
+                started[task.agent] = message.time
+            elif task.agent in started:
+                steps[task.agent] = message.time - started.pop(task.agent)
         return cls(
             time_to_first_prompt=_between(start, first_prompt),
             total=_between(start, end),
@@ -178,19 +177,9 @@ def _is_reply(message: Message) -> bool:
     return message.direction == "sent" and message.type == "manager_response"
 
 
-def _task(message: Message) -> tuple[str, str] | None:
-    outputs = message.outputs
-    if message.category != Category.PROGRESS or not isinstance(outputs, dict):
-        return None
-    agent, status = outputs.get("agent_id"), outputs.get("status")
-    if isinstance(agent, str) and status in ("started", "complete"):
-        return agent, status
-    return None
-
-
 def _is_task_start(message: Message) -> bool:
-    task = _task(message)
-    return task is not None and task[1] == "started"
+    task = message.task
+    return task is not None and task.status == "started"
 
 
 def _between(start: float | None, end: float | None) -> float | None:

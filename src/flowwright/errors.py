@@ -5,7 +5,8 @@
     FlowwrightError
     ├── FlowTimeoutError        (also a built-in TimeoutError) the awaited event never came
     ├── WaitAbortedError        a pending wait was failed early, instead of timing out:
-    │   ├── FlowErrorEvent          the flow sent a system_error
+    │   ├── FlowErrorEvent          the flow sent an error the dialect calls fatal
+    │   ├── FlowEndedError          the flow ended without the awaited message
     │   ├── ConnectionLostError     the WebSocket closed
     │   └── ServerExitedError       the server process exited
     ├── ServerStartError        the server under test did not come up
@@ -14,6 +15,9 @@
     ├── ClientStateError        a client method was called at the wrong time
     ├── BrowserNotFoundError    no Chromium to run UI tests with (says how to install one)
     └── AxeNotFoundError        no axe-core script for accessibility checks (says how to get it)
+
+Warnings flowwright gives (a reconnect that may have lost messages) are
+:class:`FlowwrightWarning` s.
 
 Wait errors carry a ``diagnostics`` text (what was awaited, for how long, the last messages
 that did arrive, the server's state and log tail) that is part of ``str(error)``.
@@ -27,9 +31,11 @@ __all__ = [
     "ClientStateError",
     "ConnectError",
     "ConnectionLostError",
+    "FlowEndedError",
     "FlowErrorEvent",
     "FlowTimeoutError",
     "FlowwrightError",
+    "FlowwrightWarning",
     "ProtocolError",
     "ServerExitedError",
     "ServerStartError",
@@ -39,6 +45,11 @@ __all__ = [
 
 class FlowwrightError(Exception):
     """Root of every flowwright exception."""
+
+
+class FlowwrightWarning(UserWarning):
+    """Something a test should know that does not fail it by itself (e.g. a reconnect to a
+    server that cannot resume: messages sent during the gap may be missing)."""
 
 
 class _Diagnosed(FlowwrightError):
@@ -79,6 +90,10 @@ class FlowErrorEvent(WaitAbortedError):
         super().__init__(message, diagnostics)
         self.source = source
         self.content = content
+
+
+class FlowEndedError(WaitAbortedError):
+    """The flow ended (the dialect's end of flow arrived) while the awaited message had not."""
 
 
 class ConnectionLostError(WaitAbortedError):

@@ -22,6 +22,7 @@ import pytest_asyncio
 
 from flowwright.client import FlowTestClient
 from flowwright.config import Settings, settings
+from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
 from flowwright.runner import DEFAULT_COMMAND, FlowServer, RemoteServer, TestFlowRunner
 from flowwright.simulator import ResponseSimulator
 
@@ -36,7 +37,7 @@ __all__ = [
     "response_simulator",
 ]
 
-_MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server")
+_MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server", "dialect")
 _URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
 
 
@@ -48,6 +49,7 @@ class Options:
     server_cmd: tuple[str, ...] | None
     timeout: float
     timeout_factor: float
+    dialect: Dialect = FLOWWRIGHT
 
     def describe_server(self) -> str:
         if self.server_url:
@@ -81,6 +83,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "flow_timeout_factor",
             "multiply every timeout by this positive number, for slow machines (default 1)",
         ),
+        (
+            "--flow-dialect",
+            "flow_dialect",
+            "how the server under test speaks: 'flowwright' (default), 'buttermilk', or "
+            "'package.module:NAME' for a Dialect of your own",
+        ),
     ]
     for flag, name, help_text in options:
         group.addoption(flag, dest=name, default=None, help=help_text)
@@ -107,11 +115,16 @@ def _read_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(
             "--flow-server-cmd is empty: give the command that starts the server"
         )
+    try:
+        dialect = resolve_dialect(get("flow_dialect"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"--flow-dialect: {exc}") from None
     return Options(
         server_url=url,
         server_cmd=command,
         timeout=_positive(get("flow_timeout"), "--flow-timeout", default=30.0),
         timeout_factor=_positive(get("flow_timeout_factor"), "--flow-timeout-factor", default=1.0),
+        dialect=dialect,
     )
 
 
@@ -173,15 +186,17 @@ _session_key = pytest.StashKey[SessionServer]()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "flow(timeout=None, fail_on_error=True, fresh_server=False): flowwright settings for "
-        "one test: its default wait timeout, whether a system_error fails waits at once, "
-        "and whether it gets a server of its own",
+        "flow(timeout=None, fail_on_error=True, fresh_server=False, dialect=None): flowwright "
+        "settings for one test: its default wait timeout, whether an error the dialect calls "
+        "fatal fails waits at once (or a predicate), whether it gets a server of its own, "
+        "and the dialect its clients speak",
     )
     options = _read_options(config)
     session = SessionServer(options)
     config.stash[_session_key] = session
     settings.timeout = options.timeout
     settings.timeout_factor = options.timeout_factor
+    settings.dialect = options.dialect
     settings.server = session.get
     settings.track_streams = True
 
@@ -191,7 +206,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None:
         session.stop()
     defaults = Settings()
-    for name in ("timeout", "timeout_factor", "fail_on_error", "server", "track_streams"):
+    for name in (
+        "timeout",
+        "timeout_factor",
+        "fail_on_error",
+        "server",
+        "track_streams",
+        "dialect",
+    ):
         setattr(settings, name, getattr(defaults, name))
     settings.streams.clear()
 
@@ -200,8 +222,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     session = config.stash[_session_key]
     options = session.options
     return (
-        f"flowwright: server {options.describe_server()}; timeout {options.timeout:g}s "
-        f"x{options.timeout_factor:g}; workdir {session.workdir}"
+        f"flowwright: server {options.describe_server()}; dialect {options.dialect.name}; "
+        f"timeout {options.timeout:g}s x{options.timeout_factor:g}; workdir {session.workdir}"
     )
 
 
@@ -216,12 +238,18 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
             f"@pytest.mark.flow got unknown option(s) {unknown}; valid: {list(_MARKER_OPTIONS)}",
             pytrace=False,
         )
-    saved = (settings.timeout, settings.fail_on_error, settings.server)
+    saved = (settings.timeout, settings.fail_on_error, settings.server, settings.dialect)
     settings.streams.clear()
     if kwargs.get("timeout") is not None:
         settings.timeout = float(kwargs["timeout"])
     if "fail_on_error" in kwargs:
-        settings.fail_on_error = bool(kwargs["fail_on_error"])
+        value = kwargs["fail_on_error"]
+        settings.fail_on_error = value if callable(value) else bool(value)
+    if kwargs.get("dialect") is not None:
+        try:
+            settings.dialect = resolve_dialect(kwargs["dialect"])
+        except ValueError as exc:
+            pytest.fail(f"@pytest.mark.flow(dialect=...): {exc}", pytrace=False)
     runner = None
     if kwargs.get("fresh_server"):
         fresh = runner = request.config.stash[_session_key].new_runner()
@@ -229,7 +257,7 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
     try:
         yield
     finally:
-        settings.timeout, settings.fail_on_error, settings.server = saved
+        settings.timeout, settings.fail_on_error, settings.server, settings.dialect = saved
         if runner is not None:
             runner.stop()
 

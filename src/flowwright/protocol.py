@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 __all__ = [
     "FLOW_COMPLETED",
@@ -41,7 +41,6 @@ __all__ = [
     "RunFlow",
     "TaskUpdate",
     "UIPrompt",
-    "categorise",
     "describe_validation_error",
     "envelope",
     "parse",
@@ -92,6 +91,7 @@ class Category(StrEnum):
     OTHER = "other"  # a well-formed envelope of a type this protocol does not define
     MALFORMED = "malformed"  # not a JSON object with a string "type"
     SENT = "sent"  # a frame the test itself sent, kept so the transcript reads as a dialogue
+    NOTE = "note"  # what the test or flowwright did (a cut, a reconnect gap, a proxy fault)
 
 
 # --------------------------------------------------------------------------- payloads
@@ -104,10 +104,11 @@ class _Payload(BaseModel):
 
 
 class AgentInfo(_Payload):
-    """The sender of an envelope."""
+    """The sender of an envelope. Every field is optional: Buttermilk's mock agents send no
+    ``role``, its configured agents no ``agent_id``."""
 
-    agent_id: str
-    role: str
+    agent_id: str | None = None
+    role: str | None = None
     agent_name: str | None = None
     description: str | None = None
     parameters: dict[str, Any] | None = None
@@ -185,17 +186,33 @@ def _now() -> str:
 
 
 class Envelope(BaseModel):
-    """A server → client frame. ``None`` fields are omitted on the wire."""
+    """A server → client frame. ``None`` fields are omitted on the wire.
+
+    ``notes`` (not on the wire) lists what tolerant parsing had to leave out: a field of
+    another type than the protocol's is dropped from the model, noted here, and kept in the
+    raw frame, so the message keeps its type and meaning.
+    """
 
     model_config = ConfigDict(extra="allow")
 
     type: str
     message_id: str | None = None
     preview: str | None = None
-    outputs: dict[str, Any] | list[Any] | str | None = None
+    outputs: Any = None  # usually an object; Buttermilk sends a plain string at times
     timestamp: str | float | None = None  # ISO 8601 from Buttermilk; epoch seconds tolerated
     agent_info: AgentInfo | None = None
     tracing_link: str | None = None
+    _notes: tuple[str, ...] = PrivateAttr(default=())
+
+    @field_validator("message_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What tolerant parsing left out of this envelope (empty for a clean frame)."""
+        return self._notes
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -228,8 +245,19 @@ class Malformed:
     reason: str
 
 
+MAX_DEPTH = 200
+"""Nesting deeper than this (objects and arrays inside each other) is not decoded: such a
+value is kept only in the raw frame, with a note (see :func:`parse`)."""
+
+
 def parse(frame: str | bytes) -> Envelope | Malformed:
-    """Parse one server frame. Never raises: a bad frame becomes :class:`Malformed`."""
+    """Parse one server frame. Never raises: a bad frame becomes :class:`Malformed`.
+
+    Tolerant on purpose: a JSON object with a string ``type`` is always an :class:`Envelope`
+    that keeps its type, id and payload. A field of the wrong shape (an ``agent_info`` that
+    is a string, a ``timestamp`` that is a list) is left out with a note in
+    :attr:`Envelope.notes`; so is a top-level value nested deeper than :data:`MAX_DEPTH`.
+    """
     if isinstance(frame, bytes):
         try:
             frame = frame.decode()
@@ -238,40 +266,159 @@ def parse(frame: str | bytes) -> Envelope | Malformed:
     try:
         return Envelope.model_validate_json(frame)  # the common case, in one pass
     except ValidationError:
-        pass  # parse again, slowly, to say exactly what is wrong
+        pass  # parse again, slowly, to keep what can be kept and say what is wrong
+    except Exception as exc:  # "never raises" is the contract
+        return Malformed(frame, f"could not be parsed: {exc!r}")
+    try:
+        return _parse_slowly(frame)
+    except Exception as exc:  # e.g. a RecursionError from a decoder we did not expect
+        return Malformed(frame, f"could not be parsed: {exc!r}")
+
+
+def _parse_slowly(frame: str) -> Envelope | Malformed:
+    notes: list[str] = []
     try:
         data = json.loads(frame)
+    except RecursionError:
+        data = _split_top_level(frame, notes)
+        if data is None:
+            what = "not JSON" if frame.lstrip().startswith("{") else "not a JSON object"
+            return Malformed(frame, f"{what} (nested deeper than {MAX_DEPTH} levels)")
     except ValueError as exc:
         return Malformed(frame, f"not JSON: {exc}")
     if not isinstance(data, dict):
         return Malformed(frame, f"not a JSON object but {type(data).__name__}")
     if not isinstance(data.get("type"), str):
         return Malformed(frame, "no string 'type' field")
-    try:
-        return Envelope.model_validate(data)
-    except ValidationError as exc:
-        return Malformed(frame, describe_validation_error(exc))
+    for key in [key for key in data if _depth(data[key]) > MAX_DEPTH]:
+        del data[key]
+        notes.append(f"{key}: nested deeper than {MAX_DEPTH} levels (kept only in the raw frame)")
+    for _ in range(20):  # each round drops the fields the last one found wrong
+        try:
+            parsed = Envelope.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                where = ".".join(str(part) for part in error["loc"])
+                if _drop(data, error["loc"]):
+                    notes.append(f"{where}: {error['msg']} (left out)")
+            continue
+        parsed._notes = tuple(notes)
+        return parsed
+    return Malformed(frame, "; ".join(notes) or "not a valid envelope")
 
 
-def categorise(message: Envelope | Malformed) -> Category:
-    """The one :class:`Category` of a parsed frame."""
-    if isinstance(message, Malformed):
-        return Category.MALFORMED
-    match message.type:
-        case MessageType.SYSTEM_MESSAGE:
-            return Category.LIFECYCLE
-        case MessageType.SYSTEM_UPDATE:
-            return Category.PROGRESS
-        case MessageType.SYSTEM_ERROR:
-            return Category.ERROR
-        case MessageType.UI_MESSAGE:
-            return Category.PROMPT
-        case MessageType.CHAT_MESSAGE:
-            return Category.CHAT
-        case t if t in RESULT_TYPES:
-            return Category.RESULT
-        case _:
-            return Category.OTHER
+def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> bool:
+    """Remove the value at ``loc`` (a validation error's path); False if it is not there.
+
+    Only whole fields go: a wrong item inside a list takes its field with it.
+    """
+    node: Any = data
+    for part in loc[:-1]:
+        if isinstance(node, dict) and isinstance(part, str) and isinstance(node.get(part), dict):
+            node = node[part]
+        else:
+            return _drop_key(node, part) if isinstance(node, dict) else False
+    return _drop_key(node, loc[-1]) if isinstance(node, dict) else False
+
+
+def _drop_key(node: dict[str, Any], key: int | str) -> bool:
+    if key in node:
+        del node[key]  # type: ignore[arg-type]
+        return True
+    return False
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests (a scalar is 0); iterative, so deep values cannot blow up."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        for child in children:
+            if isinstance(child, (dict, list)):
+                deepest = max(deepest, level)
+                stack.append((child, level + 1))
+    return deepest + 1 if isinstance(value, (dict, list)) else 0
+
+
+def _split_top_level(frame: str, notes: list[str]) -> dict[str, Any] | None:
+    """Decode a JSON object key by key, keeping the keys whose values decode.
+
+    For a frame too deep for the recursive decoder: the object is scanned iteratively, each
+    top-level value decoded on its own, and a value that cannot be becomes a note. ``None``
+    when ``frame`` is not a JSON object at all.
+    """
+    decoder = json.JSONDecoder()
+    text = frame.strip()
+    if not text.startswith("{"):
+        return None
+    data: dict[str, Any] = {}
+    index = 1
+    while True:
+        index = _skip_space(text, index)
+        if index < len(text) and text[index] == "}":
+            return data
+        try:
+            key, index = decoder.raw_decode(text, index)
+        except ValueError:
+            return None
+        index = _skip_space(text, index)
+        if not isinstance(key, str) or index >= len(text) or text[index] != ":":
+            return None
+        start = _skip_space(text, index + 1)
+        end = _value_end(text, start)
+        if end is None:
+            return None
+        try:
+            data[key] = json.loads(text[start:end])
+        except RecursionError:
+            notes.append(
+                f"{key}: nested deeper than {MAX_DEPTH} levels (kept only in the raw frame)"
+            )
+        except ValueError:
+            return None
+        index = _skip_space(text, end)
+        if index < len(text) and text[index] == ",":
+            index += 1
+        elif index >= len(text) or text[index] != "}":
+            return None
+
+
+def _skip_space(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t\r\n":
+        index += 1
+    return index
+
+
+def _value_end(text: str, start: int) -> int | None:
+    """The index just after the JSON value starting at ``start`` (brackets and strings
+    tracked iteratively); ``None`` if it does not end."""
+    depth, index, in_string = 0, start, False
+    while index < len(text):
+        char = text[index]
+        if in_string:
+            if char == "\\":
+                index += 1
+            elif char == '"':
+                in_string = False
+                if depth == 0:
+                    return index + 1
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            if depth == 0:
+                return index
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        elif char == "," and depth == 0:
+            return index
+        index += 1
+    return None if depth or in_string else index
 
 
 _TEXT_KEYS = ("content", "response", "conclusion", "message", "text")
@@ -342,6 +489,9 @@ class ManagerResponse(BaseModel):
     content: str | None = None
     selection: str | None = None
     params: dict[str, Any] | None = None
+    message_id: str | None = None
+    """A flowwright extension: the reply's own id, so a server that saw it applies it once,
+    and tells a resuming client the last one it got (``docs/protocol.md``, "Resume")."""
 
     @field_validator("confirm", "halt", "interrupt", mode="before")
     @classmethod

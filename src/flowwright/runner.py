@@ -52,6 +52,8 @@ DEFAULT_COMMAND: tuple[str, ...] = (
 """The embedded reference server with its test configuration (it prints its URL)."""
 
 _URL = re.compile(rb"(https?://[\w.\-\[\]:]+:\d+)")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+"""Terminal colour and cursor codes, which servers such as Buttermilk put in their logs."""
 _LOG_TAIL = 200
 
 ExitCallback = Callable[[int], None]
@@ -90,8 +92,9 @@ class FlowServer(Protocol):
         """The WebSocket base URL (``ws://host:port``)."""
         ...
 
-    def describe(self, log_lines: int = 10) -> str:
-        """The server's state (and log tail, if known), for error messages."""
+    def describe(self, log_lines: int = 10, *, session: str | None = None) -> str:
+        """The server's state (and log tail, if known), for error messages; with ``session``,
+        the log lines of that session first."""
         ...
 
 
@@ -107,7 +110,7 @@ class RemoteServer:
         """The WebSocket base URL (``ws://host:port``)."""
         return self.base_url.replace("http", "ws", 1)
 
-    def describe(self, log_lines: int = 10) -> str:
+    def describe(self, log_lines: int = 10, *, session: str | None = None) -> str:
         """Its URL: a server flowwright did not start has no process state or log."""
         return f"server: {self.base_url} (not started by flowwright: no process state or log)"
 
@@ -242,16 +245,25 @@ class TestFlowRunner:
             timeout=timeout,
         )
 
-    def describe(self, log_lines: int = 10) -> str:
-        """The server's state and log tail, for error messages."""
+    def describe(self, log_lines: int = 10, *, session: str | None = None) -> str:
+        """The server's state and log tail, for error messages.
+
+        With ``session``, the tail shows that session's lines (those naming it) first: a
+        server shared by many tests logs every session's traffic, and the others are noise.
+        """
         if self._process is None:
             return "server: not started"
         state = "running" if self.is_running else describe_returncode(self.returncode)
         lines = [
-            f"server: pid {self._process.pid} {state} at {self.base_url or '?'}"
+            f"server: pid {self._process.pid} {state} at {self.base_url or '(no URL yet)'}"
             f" (command: {shlex.join(self.command)}; log: {self.log_path})"
         ]
-        lines += format_output_tail("server log", self.log_tail(log_lines))
+        own = [line for line in self.log_tail(_LOG_TAIL) if session and session in line]
+        if own:
+            lines += format_output_tail(f"server log of session {session}", own[-log_lines:])
+            lines += format_output_tail("server log", self.log_tail(min(log_lines, 3)))
+        else:
+            lines += format_output_tail("server log", self.log_tail(log_lines))
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ lifecycle
@@ -412,7 +424,7 @@ class TestFlowRunner:
             with contextlib.suppress(ValueError):  # closed by stop() after a timeout
                 log.write(line)
                 log.flush()
-            self._remember(line.decode(errors="replace").rstrip())
+            self._remember(_ANSI.sub("", line.decode(errors="replace")).rstrip())
             if not self._url_seen.is_set() and (match := _URL.search(line)):
                 self.base_url = match.group(1).decode()
                 self._url_seen.set()

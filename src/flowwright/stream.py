@@ -16,10 +16,11 @@ from typing import Any
 from flowwright.collector import Message, MessageCollector
 from flowwright.config import settings
 from flowwright.conversation import Conversation, FlowMetrics
+from flowwright.dialect import Dialect, resolve_dialect
 from flowwright.errors import ConnectionLostError, ServerExitedError, WaitAbortedError
 from flowwright.protocol import Category
 from flowwright.runner import FlowServer, TestFlowRunner, describe_returncode
-from flowwright.waiter import Expectation, FlowEventWaiter, Match, Matcher
+from flowwright.waiter import Expectation, FailOnError, FlowEventWaiter, Match, Matcher
 
 __all__ = ["FlowStream"]
 
@@ -33,12 +34,15 @@ class FlowStream:
         self,
         *,
         timeout: float | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
         describe_state: Callable[[], str] | None = None,
+        dialect: Dialect | str | None = None,
     ) -> None:
         self.timeout = timeout
         self.server: FlowServer | None = None
-        self.collector = MessageCollector()
+        self.dialect = settings.dialect if dialect is None else resolve_dialect(dialect)
+        """What this source's messages mean (see :mod:`flowwright.dialect`)."""
+        self.collector = MessageCollector(dialect=self.dialect)
         self.waiter = FlowEventWaiter(
             self.collector,
             describe_state=describe_state,
@@ -67,14 +71,16 @@ class FlowStream:
         timeout: float | None = None,
         since: int | Message | None = None,
         description: str | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
+        fail_on_end: bool = False,
         **criteria: Any,
     ) -> Message:
         """The first message (after ``since``, default the last action) that matches.
 
         ``matcher`` is any ``Message -> bool`` callable; or give :class:`Match` criteria as
         keywords: ``wait_for(category="prompt", pattern="proceed")``. ``timeout=None`` uses the
-        client's default; every timeout is scaled by the timeout factor.
+        client's default; every timeout is scaled by the timeout factor. ``fail_on_end``
+        fails the wait as soon as the flow ends without a match.
         """
         __tracebackhide__ = True
         return await self.waiter.wait_for(
@@ -83,6 +89,7 @@ class FlowStream:
             since=self._since(since),
             description=description,
             fail_on_error=fail_on_error,
+            fail_on_end=fail_on_end,
         )
 
     async def wait_for_ui_message(
@@ -92,10 +99,15 @@ class FlowStream:
         timeout: float | None = None,
         since: int | Message | None = None,
     ) -> Message:
-        """The flow's next prompt to the human (optionally whose text matches ``pattern``)."""
+        """The flow's next prompt to the human (optionally whose text matches ``pattern``).
+
+        Fails as soon as the flow ends without one."""
         __tracebackhide__ = True
         return await self.wait_for(
-            Match(category=Category.PROMPT, pattern=pattern), timeout=timeout, since=since
+            Match(category=Category.PROMPT, pattern=pattern),
+            timeout=timeout,
+            since=since,
+            fail_on_end=True,
         )
 
     async def wait_for_agent_results(
@@ -105,9 +117,11 @@ class FlowStream:
         timeout: float | None = None,
         since: int | Message | None = None,
     ) -> list[Message]:
-        """Wait until every expected agent (role, name or id) has produced a result.
+        """Wait until every expected agent has produced a result.
 
-        Returns their result and chat messages in arrival order.
+        An agent is named by its role, name or id, case-insensitively (``"judge"`` finds a
+        ``JUDGE``). Returns their result and chat messages in arrival order; fails as soon as
+        the flow ends without them.
         """
         __tracebackhide__ = True
         expected = list(expected_agents)
@@ -132,13 +146,15 @@ class FlowStream:
                 f"missing: {[name for name in expected if name in missing]})"
             )
 
-        await self.wait_for(is_result, timeout=timeout, since=since, description=describe)
+        await self.wait_for(
+            is_result, timeout=timeout, since=since, description=describe, fail_on_end=True
+        )
         return results
 
     async def wait_for_completion(
         self, *, timeout: float | None = None, since: int | Message | None = None
     ) -> Message:
-        """The ``flow_completed`` event that ends the flow."""
+        """The message that ends the flow (``flow_completed``; the dialect says which)."""
         __tracebackhide__ = True
 
         def flow_completed(message: Message) -> bool:
@@ -155,7 +171,7 @@ class FlowStream:
         *,
         timeout: float | None = None,
         description: str | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
         **criteria: Any,
     ) -> AsyncIterator[Expectation]:
         """Arm a wait, then act: ``async with client.expect(category="prompt") as event:``.
@@ -243,10 +259,6 @@ class FlowStream:
         if since is None:
             return self.last_action_seq
         return since.seq if isinstance(since, Message) else since
-
-    def _last(self, category: Category) -> Message | None:
-        found = self.collector.filter(category=category)
-        return found[-1] if found else None
 
     @staticmethod
     def _matcher(matcher: Matcher | None, criteria: dict[str, Any]) -> Matcher:

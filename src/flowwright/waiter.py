@@ -2,10 +2,11 @@
 
 A wait is a future resolved by the collector's listener as messages arrive (no polling), fed
 first with the backlog since a given sequence number so that a fast answer is never missed.
-It ends one of four ways: the matcher accepts a message; a ``system_error`` arrives
-(fail fast, unless the wait asked for errors); the source closes or the server exits
-(:meth:`FlowEventWaiter.close`); or the timeout expires. The last three raise errors whose
-text says what was awaited, how long, what arrived instead, and the server's state.
+It ends one of five ways: the matcher accepts a message; an error the dialect calls fatal
+arrives (fail fast, unless the wait asked for errors); the flow ends without the awaited
+message (for waits that ask, such as results and prompts); the source closes or the server
+exits (:meth:`FlowEventWaiter.close`); or the timeout expires. All but the first raise errors
+whose text says what was awaited, how long, what arrived instead, and the server's state.
 """
 
 from __future__ import annotations
@@ -20,10 +21,18 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from flowwright.collector import Message, MessageCollector
-from flowwright.errors import FlowErrorEvent, FlowTimeoutError, WaitAbortedError
+from flowwright.errors import FlowEndedError, FlowErrorEvent, FlowTimeoutError, WaitAbortedError
 from flowwright.protocol import Category
 
-__all__ = ["Expectation", "FlowEventWaiter", "Match", "Matcher", "PendingWait", "WaitRecord"]
+__all__ = [
+    "Expectation",
+    "FailOnError",
+    "FlowEventWaiter",
+    "Match",
+    "Matcher",
+    "PendingWait",
+    "WaitRecord",
+]
 
 
 class Matcher(Protocol):
@@ -49,7 +58,7 @@ class Match:
     def __call__(self, message: Message, /) -> bool:
         return (
             (self.category is None or message.category == self.category)
-            and (self.category == Category.SENT or message.direction == "received")
+            and (message.direction == "received" or self.category in (Category.SENT, Category.NOTE))
             and (self.type is None or message.type == self.type)
             and (self.agent is None or message.from_agent(self.agent))
             and (
@@ -73,6 +82,9 @@ class Match:
 
 
 Description = str | Callable[[], str]
+FailOnError = bool | Callable[[Message], bool]
+"""Which error messages fail a wait: ``True`` those the dialect calls fatal, ``False`` none,
+or a predicate of your own."""
 WaitOutcome = Literal["pending", "matched", "timeout", "error", "aborted", "cancelled"]
 
 
@@ -108,13 +120,15 @@ class PendingWait:
         *,
         since: int,
         description: Description | None,
-        fail_on_error: bool,
+        fail_on_error: FailOnError,
+        fail_on_end: bool = False,
     ) -> None:
         self._waiter = waiter
         self.matcher = matcher
         self.since = since
         self._description = description
         self.fail_on_error = fail_on_error
+        self.fail_on_end = fail_on_end
         self.armed_at = waiter.collector.elapsed
         self.armed_seq = waiter.collector.last_seq
         self.future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
@@ -134,16 +148,26 @@ class PendingWait:
             return
         if self.matcher(message):
             self._settle(message)
-        elif self.fail_on_error and message.category == Category.ERROR:
+        elif message.category == Category.ERROR and self._fails_on(message):
             outputs = message.outputs if isinstance(message.outputs, dict) else {}
-            source = outputs.get("source")
+            source = outputs.get("source") or message.role
             error = FlowErrorEvent(
-                f"the flow reported an error while waiting for {self.description}: "
-                f"[{source or 'unknown source'}] {message.content}",
+                f"{message.content} ([{source or 'unknown source'}] error #{message.seq}, "
+                f"while waiting for {self.description})",
                 source=source,
                 content=message.content,
             )
             self._settle(error.with_diagnostics(self._waiter.diagnostics(self)))
+        elif self.fail_on_end and message.is_flow_completed:
+            error = FlowEndedError(
+                f"the flow ended (#{message.seq} {message.content}) without {self.description}"
+            )
+            self._settle(error.with_diagnostics(self._waiter.diagnostics(self)))
+
+    def _fails_on(self, error: Message) -> bool:
+        if callable(self.fail_on_error):
+            return bool(self.fail_on_error(error))
+        return self.fail_on_error and error.is_fatal
 
     def abort(self, error: WaitAbortedError) -> None:
         if not self.future.done():
@@ -210,7 +234,7 @@ class PendingWait:
             "timeout"
             if isinstance(error, FlowTimeoutError)
             else "error"
-            if isinstance(error, FlowErrorEvent)
+            if isinstance(error, FlowErrorEvent | FlowEndedError)
             else "aborted"
         )
         record.detail = str(error).partition("\n")[0]
@@ -254,7 +278,7 @@ class FlowEventWaiter:
         collector: MessageCollector,
         *,
         describe_state: Callable[[], str] | None = None,
-        fail_on_error: bool = True,
+        fail_on_error: FailOnError = True,
         tail: int = 12,
     ) -> None:
         self.collector = collector
@@ -278,7 +302,8 @@ class FlowEventWaiter:
         *,
         since: int,
         description: Description | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
+        fail_on_end: bool = False,
     ) -> PendingWait:
         """Register a wait now, decided first by the messages numbered after ``since``."""
         wait = PendingWait(
@@ -287,6 +312,7 @@ class FlowEventWaiter:
             since=since,
             description=description,
             fail_on_error=self.fail_on_error if fail_on_error is None else fail_on_error,
+            fail_on_end=fail_on_end,
         )
         for message in self.collector.since(since):
             wait.feed(message)
@@ -305,11 +331,18 @@ class FlowEventWaiter:
         timeout: float | None,
         since: int,
         description: Description | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
+        fail_on_end: bool = False,
     ) -> Message:
         """The first message after ``since`` that ``matcher`` accepts."""
         __tracebackhide__ = True
-        wait = self.arm(matcher, since=since, description=description, fail_on_error=fail_on_error)
+        wait = self.arm(
+            matcher,
+            since=since,
+            description=description,
+            fail_on_error=fail_on_error,
+            fail_on_end=fail_on_end,
+        )
         return await wait.result(timeout)
 
     @asynccontextmanager
@@ -319,7 +352,8 @@ class FlowEventWaiter:
         *,
         timeout: float | None,
         description: Description | None = None,
-        fail_on_error: bool | None = None,
+        fail_on_error: FailOnError | None = None,
+        fail_on_end: bool = False,
     ) -> AsyncIterator[Expectation]:
         """Arm before acting: only messages after entry count; the timeout runs from entry."""
         __tracebackhide__ = True
@@ -330,6 +364,7 @@ class FlowEventWaiter:
             since=self.collector.last_seq,
             description=description,
             fail_on_error=fail_on_error,
+            fail_on_end=fail_on_end,
         )
         expectation = Expectation(wait)
         try:

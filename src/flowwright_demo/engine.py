@@ -205,6 +205,9 @@ class FlowEngine:
     # ------------------------------------------------------------------ manager_response
 
     def _manager_response(self, session: Session, reply: ManagerResponse) -> None:
+        if reply.message_id is not None and session.seen_reply(reply.message_id):
+            logger.info("= %s reply %s received again: applied once", session.id, reply.message_id)
+            return
         run = self._runs.get(session.id)
         if run is None or run.finishing:
             raise Refused("no flow is running in this session: start one with run_flow")

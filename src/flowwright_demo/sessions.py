@@ -24,9 +24,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from flowwright.protocol import Envelope
 
-__all__ = ["ResumeError", "Session", "SessionRegistry", "storage_name"]
+__all__ = ["RESUMED", "ResumeError", "Session", "SessionRegistry", "storage_name"]
 
 logger = logging.getLogger(__name__)
+
+RESUMED = "session_resumed"
+"""``outputs.content`` of the notice a resumed socket gets after its replay."""
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -61,6 +64,9 @@ class Session:
             maxlen=buffer_size
         )
         """``(message_id, frame)`` of the frames sent, oldest first (raw text has no id)."""
+        self.replies: collections.OrderedDict[str, None] = collections.OrderedDict()
+        """Ids of the replies received (``manager_response.message_id``), newest last, at most
+        ``buffer_size``: a reply sent again after a cut is recognised and applied once."""
         self._send_lock = asyncio.Lock()
         """Held while a frame goes out and while a reconnecting socket is replayed to, so
         each frame reaches each socket once, in order: never both replayed and sent live."""
@@ -77,9 +83,22 @@ class Session:
                 if not await _write(socket, text):
                     self.sockets.discard(socket)
 
+    def seen_reply(self, reply_id: str) -> bool:
+        """Note a reply's id; True if it was received before (a resend after a cut)."""
+        if reply_id in self.replies:
+            return True
+        self.replies[reply_id] = None
+        if len(self.replies) > (self._recent.maxlen or 0):
+            self.replies.popitem(last=False)
+        return False
+
     async def join(self, socket: WebSocket, resume_after: str | None = None) -> None:
         """Attach a socket; with ``resume_after``, first replay every buffered frame sent
         after that message id, byte for byte, then go live.
+
+        A resumed socket then gets a ``session_resumed`` notice (to it alone, outside the
+        buffer, with no message id) naming the last reply the session received, so the
+        client sends again only the replies its cut lost.
 
         Raises :class:`ResumeError` (the socket is attached, live, without a replay) when
         the buffer does not hold that id. A socket that closes during its replay is not
@@ -89,6 +108,18 @@ class Session:
             backlog = [] if resume_after is None else self._sent_after(resume_after)
             for text in backlog or []:
                 if not await _write(socket, text):
+                    return
+            if backlog is not None and resume_after is not None:
+                notice = {
+                    "type": "system_message",
+                    "outputs": {
+                        "source": "server",
+                        "content": RESUMED,
+                        "replayed": len(backlog),
+                        "last_reply_id": next(reversed(self.replies), None),
+                    },
+                }
+                if not await _write(socket, json.dumps(notice)):
                     return
             self.sockets.add(socket)
         if backlog is None:

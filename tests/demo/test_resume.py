@@ -10,6 +10,7 @@ put end to end, must be exactly that list.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import uuid
@@ -23,7 +24,7 @@ from starlette.websockets import WebSocket
 
 from flowwright.protocol import Envelope, FlowEvent, MessageType, envelope, text_of
 from flowwright.runner import TestFlowRunner
-from flowwright_demo.sessions import ResumeError, Session
+from flowwright_demo.sessions import RESUMED, ResumeError, Session
 from flowwright_demo.settings import default_conf_dir
 from tests.demo._client import (
     DemoClient,
@@ -48,7 +49,16 @@ def asks_step_2(message: Message) -> bool:
 
 
 def ids(messages: list[Message]) -> list[str]:
-    return [message.message_id for message in messages if isinstance(message, Envelope)]
+    """The message ids received, in order (the resume notice, which has none, left out)."""
+    return [
+        message.message_id
+        for message in messages
+        if isinstance(message, Envelope) and message.message_id is not None
+    ]
+
+
+def is_resume_notice(frame: str) -> bool:
+    return f'"content": "{RESUMED}"' in frame
 
 
 def last_id(client: DemoClient) -> str:
@@ -97,7 +107,8 @@ async def test_a_client_dropped_mid_step_resumes_with_nothing_lost_or_duplicated
 
     assert ids(first.messages) + ids(second.messages) == sent_ids(demo_server, session_id)
     assert "research_result" in timeline(second.messages)  # sent while nobody was connected
-    assert timeline(first.messages + second.messages) == timeline(reference.messages)
+    resumed = [label for label in timeline(second.messages) if label != RESUMED]
+    assert timeline(first.messages) + resumed == timeline(reference.messages)
 
 
 async def test_a_resumed_run_is_the_same_run(demo_server: TestFlowRunner) -> None:
@@ -112,7 +123,7 @@ async def test_a_resumed_run_is_the_same_run(demo_server: TestFlowRunner) -> Non
         await second.until(finished)
 
     assert ids(first.messages) + ids(second.messages) == sent_ids(demo_server, session_id)
-    assert timeline(second.messages)[0] == "error:server"  # no replay: nothing was missed
+    assert timeline(second.messages)[:2] == [RESUMED, "error:server"]  # nothing was missed
 
 
 async def test_resuming_after_an_unknown_message_is_refused_and_the_socket_stays_live(
@@ -229,7 +240,9 @@ async def test_the_buffer_holds_the_last_messages_byte_for_byte(tmp_path: Path) 
 
     socket = _Socket()
     await session.join(cast(WebSocket, socket), resume_after=sent[2].message_id)
-    assert socket.frames == [message.to_json() for message in sent[3:]]
+    *replayed, notice = socket.frames
+    assert replayed == [message.to_json() for message in sent[3:]]
+    assert is_resume_notice(notice)
 
     with pytest.raises(ResumeError) as caught:
         await session.join(cast(WebSocket, _Socket()), resume_after=sent[1].message_id)
@@ -256,5 +269,28 @@ async def test_a_message_sent_during_a_replay_follows_it_once(tmp_path: Path) ->
     socket.gate.set()
     await asyncio.gather(joining, sending)
 
-    assert socket.frames == [second.to_json(), during.to_json()]
+    assert socket.frames[0] == second.to_json()
+    assert is_resume_notice(socket.frames[1])  # the replay ends with the notice...
+    assert socket.frames[2:] == [during.to_json()]  # ...and what was sent meanwhile follows
+    session.close()
+
+
+async def test_the_resume_notice_names_the_last_reply_received(tmp_path: Path) -> None:
+    session = _session(tmp_path, buffer_size=10)
+    first = _event("first")
+    await session.send(first)
+    assert not session.seen_reply("r-1")
+    assert not session.seen_reply("r-2")
+    assert session.seen_reply("r-1")  # a resend is recognised
+
+    socket = _Socket()
+    await session.join(cast(WebSocket, socket), resume_after=first.message_id)
+    notice = json.loads(socket.frames[-1])
+    assert notice["outputs"] == {
+        "source": "server",
+        "content": RESUMED,
+        "replayed": 0,
+        "last_reply_id": "r-2",
+    }
+    assert "message_id" not in notice  # never a resume cursor itself
     session.close()

@@ -13,6 +13,7 @@ from flowwright import (
     FlowTestClient,
     FlowTimeoutError,
     Message,
+    ProtocolError,
     ResponseSimulator,
     ServerExitedError,
 )
@@ -82,8 +83,17 @@ async def test_a_malformed_frame_is_recorded_and_the_flow_goes_on(
     assert flow_client.collector.filter(category="result", agent="researcher")
 
 
-async def test_an_unknown_flow_fails_fast_listing_the_flows(flow_client: FlowTestClient) -> None:
-    await flow_client.start_flow("osb-typo", QUESTION)
+async def test_an_unknown_flow_fails_at_once_listing_the_flows(flow_client: FlowTestClient) -> None:
+    with pytest.raises(ProtocolError, match="no flow 'osb-typo'") as caught:
+        await flow_client.start_flow("osb-typo", QUESTION)
+    assert "['chat', 'osb']" in str(caught.value)
+    assert flow_client.collector.last_sent_seq == 0  # nothing was sent
+
+
+async def test_an_unknown_flow_sent_anyway_is_answered_with_an_error(
+    flow_client: FlowTestClient,
+) -> None:
+    await flow_client.send({"type": "run_flow", "flow": "osb-typo", "prompt": QUESTION})
     with pytest.raises(FlowErrorEvent, match="osb-typo") as caught:
         await flow_client.wait_for_ui_message(timeout=30)
     assert "osb" in caught.value.content

@@ -15,8 +15,10 @@ PUBLIC = {
     "ConnectError",
     "ConnectionLostError",
     "Conversation",
+    "Dialect",
     "Exchange",
     "Expectation",
+    "FlowEndedError",
     "FlowErrorEvent",
     "FlowEventWaiter",
     "FlowMetrics",
@@ -24,6 +26,7 @@ PUBLIC = {
     "FlowTestClient",
     "FlowTimeoutError",
     "FlowwrightError",
+    "FlowwrightWarning",
     "Match",
     "Message",
     "MessageCollector",
@@ -60,7 +63,10 @@ def test_every_module_declares_all_and_defines_it() -> None:
 def test_every_error_has_the_one_root() -> None:
     errors = importlib.import_module("flowwright.errors")
     for name in errors.__all__:
-        assert issubclass(getattr(errors, name), flowwright.FlowwrightError), name
+        root = (
+            flowwright.FlowwrightWarning if name.endswith("Warning") else flowwright.FlowwrightError
+        )
+        assert issubclass(getattr(errors, name), root), name
     assert issubclass(flowwright.FlowTimeoutError, TimeoutError)
 
 

@@ -25,9 +25,8 @@ def test_the_quick_start_passes_as_written_without_fixtures(suite: pytest.Pytest
     suite.makepyfile(test_quickstart=QUICK_START)
     result = suite.runpytest_subprocess()
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(
-        ["flowwright: server embedded reference server (started on first use); timeout 30s x1*"]
-    )
+    header = "flowwright: server embedded reference server (started on first use); dialect"
+    result.stdout.fnmatch_lines([header + " flowwright; timeout 30s x1*"])
 
 
 def test_fixtures_marker_and_simulator(suite: pytest.Pytester) -> None:

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from flowwright.dialect import FLOWWRIGHT
 from flowwright.protocol import (
     AgentInfo,
     Category,
@@ -16,7 +17,6 @@ from flowwright.protocol import (
     RunFlow,
     TaskUpdate,
     UIPrompt,
-    categorise,
     envelope,
     parse,
     parse_client,
@@ -73,7 +73,7 @@ def test_tolerant_parsing_keeps_every_wellformed_envelope(
 ) -> None:
     parsed = parse(frame)
     assert isinstance(parsed, Envelope)
-    assert categorise(parsed) is category
+    assert FLOWWRIGHT.categorise(parsed) is category
     assert text_of(parsed) == text
 
 
@@ -83,7 +83,8 @@ def test_tolerant_parsing_keeps_every_wellformed_envelope(
         ("{oops", "not JSON"),
         ("[1, 2]", "not a JSON object but list"),
         ('{"outputs": {}}', "no string 'type' field"),
-        ('{"type": "x", "agent_info": {"role": 3}}', "agent_info"),
+        ('{"type": []}', "no string 'type' field"),
+        ("[" * 5000 + "]" * 5000, "not a JSON object"),
         (b"\xff\xfe", "not UTF-8"),
     ],
 )
@@ -91,7 +92,47 @@ def test_malformed_frames_are_values_not_exceptions(frame: str | bytes, reason: 
     parsed = parse(frame)
     assert isinstance(parsed, Malformed)
     assert reason in parsed.reason
-    assert categorise(parsed) is Category.MALFORMED
+
+
+@pytest.mark.parametrize(
+    ("frame", "note"),
+    [
+        ('{"type": "x", "message_id": "m", "agent_info": {"role": 3}}', "agent_info.role"),
+        ('{"type": "x", "message_id": "m", "agent_info": "JUDGE"}', "agent_info"),
+        ('{"type": "x", "message_id": "m", "timestamp": [1]}', "timestamp"),
+        ('{"type": "x", "message_id": "m", "preview": {"a": 1}}', "preview"),
+    ],
+)
+def test_a_wrong_nested_field_is_a_note_not_a_reason_to_drop_the_type(
+    frame: str, note: str
+) -> None:
+    parsed = parse(frame)
+    assert isinstance(parsed, Envelope), parsed
+    assert (parsed.type, parsed.message_id) == ("x", "m")
+    assert len(parsed.notes) == 1
+    assert parsed.notes[0].startswith(note)
+
+
+@pytest.mark.parametrize("depth", [300, 1000, 100_000])
+def test_a_deeply_nested_envelope_keeps_its_type_and_id(depth: int) -> None:
+    frame = (
+        '{"type": "chat_message", "outputs": '
+        + "[" * depth
+        + "]" * depth
+        + ', "message_id": "deep", "preview": "p"}'
+    )
+    parsed = parse(frame)
+    assert isinstance(parsed, Envelope), parsed
+    assert (parsed.type, parsed.message_id, parsed.preview) == ("chat_message", "deep", "p")
+    assert parsed.outputs is None
+    assert "outputs: nested deeper than" in parsed.notes[0]
+
+
+def test_a_numeric_message_id_is_read_as_text() -> None:
+    parsed = parse('{"type": "x", "message_id": 12}')
+    assert isinstance(parsed, Envelope)
+    assert parsed.message_id == "12"
+    assert parsed.notes == ()
 
 
 def test_research_result_text_includes_its_literature() -> None:

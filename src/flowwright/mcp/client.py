@@ -33,7 +33,7 @@ from mcp.types import Implementation, Tool
 
 from flowwright.collector import Message
 from flowwright.errors import ClientStateError, ConnectError, ConnectionLostError, ProtocolError
-from flowwright.mcp.recording import PROGRESS, Recorder, RecordingTransport
+from flowwright.mcp.recording import MCP_DIALECT, PROGRESS, Recorder, RecordingTransport
 from flowwright.mcp.results import ToolResult
 from flowwright.protocol import Category
 from flowwright.runner import FlowServer, format_output_tail
@@ -77,6 +77,7 @@ class FlowMCPClient(FlowStream):
             timeout=timeout,
             fail_on_error=bool(fail_on_error),
             describe_state=self.describe,
+            dialect=MCP_DIALECT,
         )
         self.label = label
         self.connect_timeout = connect_timeout

@@ -36,9 +36,21 @@ from mcp.client._transport import ReadStream, TransportStreams, WriteStream
 from mcp.shared.message import SessionMessage
 
 from flowwright.collector import Direction, MessageCollector
+from flowwright.dialect import Dialect
 from flowwright.protocol import Category, envelope
 
-__all__ = ["Recorder", "RecordingTransport"]
+__all__ = ["MCP_DIALECT", "Recorder", "RecordingTransport"]
+
+MCP_DIALECT = Dialect(
+    name="mcp",
+    types={},  # every message is categorised where it is recorded (the table above)
+    ends_flow=None,
+    resumable=False,
+    reply_ids=False,
+    flows_path=None,
+    sender_fields=(),  # "source" is the client's label, not a sender
+)
+"""What MCP messages mean: the recorder says each one's category; none names an agent."""
 
 PROGRESS = "notifications/progress"
 LOG_MESSAGE = "notifications/message"
