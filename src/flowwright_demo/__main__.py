@@ -64,7 +64,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--conf-dir",
         type=Path,
         default=Path(os.environ.get("FLOWWRIGHT_DEMO_CONF") or default_conf_dir()),
-        help="config directory (default: $FLOWWRIGHT_DEMO_CONF, else the repository's conf/)",
+        help="config directory (default: $FLOWWRIGHT_DEMO_CONF, else the package's own conf/)",
     )
     parser.add_argument(
         "--storage",

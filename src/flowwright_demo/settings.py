@@ -1,7 +1,8 @@
 """Configuration: YAML files composed into one validated :class:`Settings`.
 
 A config directory has ``server.yaml`` and ``flows/<name>.yaml``; a named overlay such as
-``conf/test/`` has the same layout and is deep-merged on top. Every problem becomes a
+``conf/test/`` has the same layout and is deep-merged on top (the package's own configuration
+is package data, ``flowwright_demo/conf``). Every problem becomes a
 :class:`ConfigError` naming the file(s) and the key, because a server that starts with a
 mistyped option is worse than one that refuses to start.
 """
@@ -9,6 +10,7 @@ mistyped option is worse than one that refuses to start.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -130,8 +132,10 @@ class Settings(_Strict):
 
 
 def default_conf_dir() -> Path:
-    """The repository's ``conf/`` next to ``src/`` (overridden by ``FLOWWRIGHT_DEMO_CONF``)."""
-    return _REPOSITORY / "conf"
+    """The configuration shipped inside this package (``flowwright_demo/conf``), found as
+    package data wherever the package is installed; ``--conf-dir`` or
+    ``FLOWWRIGHT_DEMO_CONF`` name another."""
+    return Path(str(resources.files("flowwright_demo").joinpath("conf")))
 
 
 def load_settings(conf_dir: Path, config: str | None = None) -> Settings:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flowwright.runner import DEFAULT_COMMAND
+from flowwright_demo.settings import default_conf_dir
 from tests.demo._client import TIMEOUT, open_client, start_server
 
 
@@ -64,7 +65,7 @@ def test_bad_config_exits_2_saying_why(
 ) -> None:
     (tmp_path / "flows").mkdir()
     (tmp_path / "flows" / "osb.yaml").write_text(
-        (Path(__file__).parents[2] / "conf" / "flows" / "osb.yaml").read_text()
+        (default_conf_dir() / "flows" / "osb.yaml").read_text()
     )
     (tmp_path / "server.yaml").write_text(server_yaml)
     result = subprocess.run(
