@@ -21,7 +21,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-MODULES = ("flowwright", "flowwright.web", "flowwright.mcp", "flowwright.report")
+MODULES = (
+    "flowwright",
+    "flowwright.dialect",
+    "flowwright.replay",
+    "flowwright.recording",
+    "flowwright.web",
+    "flowwright.mcp",
+    "flowwright.report",
+)
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 HEADER = """\
@@ -167,7 +175,10 @@ def _entries(module_name: str) -> Iterator[tuple[str, Any, str | None]]:
 
 
 def _submodules(package: str) -> list[str]:
-    root = Path(importlib.import_module(package).__file__ or "").parent
+    module = importlib.import_module(package)
+    if not hasattr(module, "__path__"):  # a module, not a package: no submodules
+        return []
+    root = Path(module.__file__ or "").parent
     return [f"{package}.{path.stem}" for path in sorted(root.glob("*.py")) if path.stem[0] != "_"]
 
 

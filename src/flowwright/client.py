@@ -35,7 +35,7 @@ from flowwright.errors import (
     FlowwrightWarning,
     ProtocolError,
 )
-from flowwright.protocol import Category, ManagerResponse, RunFlow
+from flowwright.protocol import Category, ManagerResponse, RunFlow, SessionResumed
 from flowwright.runner import FlowServer, RemoteServer
 from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
 from flowwright.stream import FlowStream
@@ -44,6 +44,9 @@ from flowwright.waiter import FailOnError, Matcher
 __all__ = ["FlowTestClient"]
 
 logger = logging.getLogger("flowwright.client")
+
+SESSION_TOKEN_HEADER = "x-flowwright-session-token"
+"""The handshake response header in which a server issues a session's secret."""
 
 RESUMED = "session_resumed"
 """``outputs.content`` of the notice a resuming server sends after its replay, with the id
@@ -63,6 +66,7 @@ class FlowTestClient(FlowStream):
         *,
         server: FlowServer | None = None,
         session_id: str | None = None,
+        session_token: str | None = None,
         timeout: float | None = None,
         fail_on_error: FailOnError | None = None,
         dialect: Dialect | str | None = None,
@@ -78,6 +82,9 @@ class FlowTestClient(FlowStream):
         self._url = url
         self.server: FlowServer | None = server
         self.session_id = session_id or uuid.uuid4().hex
+        self.session_token = session_token
+        """The session's secret, needed to join it again (the reference server issues it in
+        the handshake's ``x-flowwright-session-token`` header; sent back as ``?token=``)."""
         self.open_timeout = open_timeout
         self.max_size = max_size
         self._ws: ClientConnection | None = None
@@ -186,8 +193,7 @@ class FlowTestClient(FlowStream):
             timeout=self.open_timeout,
             description=f"the server's {RESUMED!r} notice after a resume",
         )
-        outputs = notice.outputs if isinstance(notice.outputs, dict) else {}
-        last = outputs.get("last_reply_id")
+        last = notice.payload(SessionResumed).last_reply_id
         ids = [reply_id for reply_id, _ in self._replies]
         missing = self._replies[ids.index(last) + 1 :] if last in ids else self._replies
         for reply_id, frame in missing:
@@ -223,10 +229,14 @@ class FlowTestClient(FlowStream):
         return not any(m.is_flow_completed for m in self.collector.since(runs[-1].seq))
 
     async def _open(self, url: str) -> None:
+        if self.session_token is not None and "token=" not in url:
+            url += ("&" if "?" in url else "?") + urlencode({"token": self.session_token})
         try:
             self._ws = await connect(url, open_timeout=self.open_timeout, max_size=self.max_size)
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from None
+        issued = self._ws.response.headers.get(SESSION_TOKEN_HEADER) if self._ws.response else None
+        self.session_token = issued or self.session_token
         self._closing = False
         self._cut_at = None
         self._runs_on_socket = 0
@@ -366,6 +376,11 @@ class FlowTestClient(FlowStream):
         sent = await self.send(message)
         self._runs_on_socket += 1
         return sent
+
+    def _http_answers(self) -> list[tuple[str, Any]]:
+        if self._flows is None or self.dialect.flows_path is None:
+            return []
+        return [(self.dialect.flows_path, {"flow_choices": self._flows})]
 
     async def _offered_flows(self) -> list[str] | None:
         """The flows the server lists, fetched once; ``None`` when it cannot say."""

@@ -155,7 +155,7 @@ class Dialect:
         if info is not None:
             role = info.role
             names += [n for n in (info.role, info.agent_name, info.agent_id) if n]
-            words = [_role_word(info.agent_id), _role_word(info.description, whole=False)]
+            words = [_role_word(info.description, whole=False), _role_word(info.agent_id)]
             names += [word for word in words if word]
             role = role or next((word for word in words if word), None)
         else:
@@ -163,33 +163,38 @@ class Dialect:
             fields = [outputs.get(key) for key in self.sender_fields]
             names += [value for value in fields if isinstance(value, str) and value]
             role = next(iter(names), None)
-            names += [word for word in map(_role_word, names) if word]
+            names += [word for word in map(_role_word, list(names)) if word]
         return role, frozenset(name.lower() for name in names)
 
     def task(self, envelope: Envelope) -> TaskEvent | None:
-        """An agent's task starting or completing, if ``envelope`` reports one.
+        """An agent's task (or step) starting or completing, if ``envelope`` reports one.
 
-        Reads ``{agent_id, role, status: started|complete}`` (the reference server) and the
-        status-less form (Buttermilk: started is ``{agent_id, role, task_index}``, complete
-        adds ``more_tasks_remain`` and ``is_error``).
+        Reads ``{agent_id, role, status: started|complete}`` (the reference server), the
+        status-less task form (Buttermilk: started is ``{agent_id, role, task_index}``,
+        complete adds ``more_tasks_remain`` and ``is_error``) and an agent's step progress
+        (``{source: "JUDGE", step_name, status: started|completed|error}``).
         """
         outputs = envelope.outputs
         if self.categorise(envelope) is not Category.PROGRESS or not isinstance(outputs, dict):
             return None
-        agent = outputs.get("agent_id") or outputs.get("role")
+        agent = outputs.get("agent_id") or outputs.get("role") or outputs.get("source")
         if not isinstance(agent, str) or not agent:
             return None
         status = outputs.get("status")
         if status is None and "task_index" in outputs:
             status = "complete" if "more_tasks_remain" in outputs else "started"
-        if status in ("started", "complete"):
-            return TaskEvent(agent, status, bool(outputs.get("is_error")))
+        is_error = bool(outputs.get("is_error")) or status == "error"
+        if status == "started":
+            return TaskEvent(agent, "started", is_error)
+        if status in ("complete", "completed", "error"):
+            return TaskEvent(agent, "complete", is_error)
         return None
 
 
 def _role_word(text: str | None, *, whole: bool = True) -> str | None:
-    """``JUDGE`` of ``JUDGE-AycGab`` (``whole``: the part before ``-``), or of "JUDGE agent"."""
-    if not text:
+    """``JUDGE`` of an id ``JUDGE-AycGab`` (``whole``: the part before ``-``), or of a
+    description "JUDGE agent for ..." (its first word)."""
+    if not text or (whole and "-" not in text):  # a bare id such as "LSWPDS" is random
         return None
     head = text.split("-", 1)[0] if whole else text.split(None, 1)[0]
     return head if _ROLE_WORD.fullmatch(head) and len(head) > 1 else None

@@ -9,13 +9,14 @@ transcript of every client it opened.
 
 from __future__ import annotations
 
+import re
 import shlex
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
@@ -25,9 +26,14 @@ from flowwright.config import Settings, settings
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
 from flowwright.runner import DEFAULT_COMMAND, FlowServer, RemoteServer, TestFlowRunner
 from flowwright.simulator import ResponseSimulator
+from flowwright.stream import FlowStream
+
+if TYPE_CHECKING:
+    from flowwright.replay import ReplayServer
 
 __all__ = [
     "flow_client",
+    "flow_replay",
     "flow_server",
     "pytest_addoption",
     "pytest_configure",
@@ -35,6 +41,7 @@ __all__ = [
     "pytest_runtest_makereport",
     "pytest_unconfigure",
     "response_simulator",
+    "write_recordings",
 ]
 
 _MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server", "dialect")
@@ -50,6 +57,7 @@ class Options:
     timeout: float
     timeout_factor: float
     dialect: Dialect = FLOWWRIGHT
+    record_dir: Path | None = None
 
     def describe_server(self) -> str:
         if self.server_url:
@@ -82,6 +90,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "--flow-timeout-factor",
             "flow_timeout_factor",
             "multiply every timeout by this positive number, for slow machines (default 1)",
+        ),
+        (
+            "--flow-record",
+            "flow_record",
+            "write each test's flow sessions to this directory as JSONL recordings "
+            "(replay them with 'flowwright replay FILE')",
         ),
         (
             "--flow-dialect",
@@ -125,7 +139,22 @@ def _read_options(config: pytest.Config) -> Options:
         timeout=_positive(get("flow_timeout"), "--flow-timeout", default=30.0),
         timeout_factor=_positive(get("flow_timeout_factor"), "--flow-timeout-factor", default=1.0),
         dialect=dialect,
+        record_dir=_record_dir(config, get("flow_record")),
     )
+
+
+def _record_dir(config: pytest.Config, value: str | None) -> Path | None:
+    """``--flow-record`` relative to where pytest was started (the ini's own directory for
+    the ini setting); refused if it names a file."""
+    if not value:
+        return None
+    base = config.invocation_params.dir
+    if config.getoption("flow_record") is None and config.inipath is not None:
+        base = config.inipath.parent
+    path = base / value
+    if path.exists() and not path.is_dir():
+        raise pytest.UsageError(f"--flow-record {str(path)!r} is a file, not a directory")
+    return path
 
 
 def _positive(value: str | None, flag: str, *, default: float) -> float:
@@ -258,8 +287,24 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         settings.timeout, settings.fail_on_error, settings.server, settings.dialect = saved
+        record_dir = request.config.stash[_session_key].options.record_dir
+        if record_dir is not None:
+            write_recordings(record_dir, request.node.nodeid, settings.streams)
         if runner is not None:
             runner.stop()
+
+
+def write_recordings(directory: Path, nodeid: str, streams: list[FlowStream]) -> list[Path]:
+    """Write each recordable stream of a test as ``<test>.jsonl`` (``<test>-2.jsonl``...)."""
+    name = re.sub(r"[^\w.\-]+", "-", nodeid).strip("-")[:150]
+    written: list[Path] = []
+    for stream in (stream for stream in streams if stream.recordable and len(stream.collector)):
+        suffix = f"-{len(written) + 1}" if written else ""
+        path = directory / f"{name}{suffix}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(line.to_json() + "\n" for line in stream.recording()), "utf-8")
+        written.append(path)
+    return written
 
 
 @pytest.fixture(scope="session")
@@ -273,6 +318,24 @@ async def flow_client() -> AsyncIterator[FlowTestClient]:
     """A connected client on a fresh session of the test's server."""
     async with FlowTestClient.create() as client:
         yield client
+
+
+@pytest_asyncio.fixture
+async def flow_replay() -> AsyncIterator[Callable[..., Awaitable[ReplayServer]]]:
+    """``await flow_replay(path, speed="max")``: a recorded session served on a free port
+    (a :class:`~flowwright.replay.ReplayServer`, started in the test's loop, stopped after)."""
+    from flowwright.replay import ReplayServer
+
+    started: list[ReplayServer] = []
+
+    async def start(recording: str | Path, *, speed: float | str | None = "max") -> ReplayServer:
+        server = await ReplayServer(recording, speed=speed).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        await server.stop()
 
 
 @pytest.fixture

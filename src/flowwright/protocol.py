@@ -39,6 +39,7 @@ __all__ = [
     "ProgressUpdate",
     "ResearchResult",
     "RunFlow",
+    "SessionResumed",
     "TaskUpdate",
     "UIPrompt",
     "describe_validation_error",
@@ -172,6 +173,17 @@ class ResearchResult(_Payload):
     response: str
 
 
+class SessionResumed(_Payload):
+    """The notice a resumed socket gets after its replay (a flowwright extension, sent with no
+    ``message_id``): the last reply the session received, so the client sends again only the
+    replies a cut lost."""
+
+    source: str = "server"
+    content: Literal["session_resumed"] = "session_resumed"
+    replayed: int = 0
+    last_reply_id: str | None = None
+
+
 class ChatPayload(_Payload):
     """``chat_message``: free text from an agent."""
 
@@ -297,10 +309,14 @@ def _parse_slowly(frame: str) -> Envelope | Malformed:
         try:
             parsed = Envelope.model_validate(data)
         except ValidationError as exc:
+            dropped = False
             for error in exc.errors():
                 where = ".".join(str(part) for part in error["loc"])
                 if _drop(data, error["loc"]):
                     notes.append(f"{where}: {error['msg']} (left out)")
+                    dropped = True
+            if not dropped:
+                break
             continue
         parsed._notes = tuple(notes)
         return parsed
@@ -308,24 +324,22 @@ def _parse_slowly(frame: str) -> Envelope | Malformed:
 
 
 def _drop(data: dict[str, Any], loc: tuple[int | str, ...]) -> bool:
-    """Remove the value at ``loc`` (a validation error's path); False if it is not there.
+    """Remove the deepest field on a validation error's path ``loc``; False if none is there.
 
-    Only whole fields go: a wrong item inside a list takes its field with it.
+    The path may go on past the data (a union's member names, a list's index): the last
+    field that exists goes, whole.
     """
+    parent: dict[str, Any] | None = None
+    key: str | None = None
     node: Any = data
-    for part in loc[:-1]:
-        if isinstance(node, dict) and isinstance(part, str) and isinstance(node.get(part), dict):
-            node = node[part]
-        else:
-            return _drop_key(node, part) if isinstance(node, dict) else False
-    return _drop_key(node, loc[-1]) if isinstance(node, dict) else False
-
-
-def _drop_key(node: dict[str, Any], key: int | str) -> bool:
-    if key in node:
-        del node[key]  # type: ignore[arg-type]
-        return True
-    return False
+    for part in loc:
+        if not (isinstance(node, dict) and isinstance(part, str) and part in node):
+            break
+        parent, key, node = node, part, node[part]
+    if parent is None or key is None:
+        return False
+    del parent[key]
+    return True
 
 
 def _depth(value: Any) -> int:
@@ -437,8 +451,8 @@ def text_of(message: Envelope | Malformed) -> str:
         return message.preview or ""
     if isinstance(outputs, str):
         return outputs
-    if isinstance(outputs, list):
-        return json.dumps(outputs, ensure_ascii=False)
+    if not isinstance(outputs, dict):  # a list, a number: whatever the server sent
+        return json.dumps(outputs, ensure_ascii=False, default=str)
     parts = [str(outputs[key]) for key in _TEXT_KEYS if isinstance(outputs.get(key), str)][:1]
     literature = outputs.get("literature")
     if isinstance(literature, list):

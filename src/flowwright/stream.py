@@ -19,6 +19,7 @@ from flowwright.conversation import Conversation, FlowMetrics
 from flowwright.dialect import Dialect, resolve_dialect
 from flowwright.errors import ConnectionLostError, ServerExitedError, WaitAbortedError
 from flowwright.protocol import Category
+from flowwright.recording import RecordingLine, recording_lines
 from flowwright.runner import FlowServer, TestFlowRunner, describe_returncode
 from flowwright.waiter import Expectation, FailOnError, FlowEventWaiter, Match, Matcher
 
@@ -161,7 +162,7 @@ class FlowStream:
             return message.is_flow_completed
 
         return await self.wait_for(
-            flow_completed, timeout=timeout, since=since, description="flow_completed"
+            flow_completed, timeout=timeout, since=since, description="the end of the flow"
         )
 
     @contextlib.asynccontextmanager
@@ -209,6 +210,17 @@ class FlowStream:
     def transcript(self) -> str:
         """The conversation as JSON lines (see :meth:`MessageCollector.to_jsonl`)."""
         return self.collector.to_jsonl()
+
+    recordable = True
+    """Whether ``--flow-record`` writes this stream as a replayable session."""
+
+    def recording(self) -> list[RecordingLine]:
+        """This session in the recording format replay serves (:mod:`flowwright.recording`)."""
+        return recording_lines(self.collector.since(0), http=self._http_answers())
+
+    def _http_answers(self) -> list[tuple[str, Any]]:
+        """REST answers this source saw (``/api/flows``), for its recording."""
+        return []
 
     # ------------------------------------------------------------------ the server's exit
 

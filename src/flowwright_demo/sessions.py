@@ -22,7 +22,7 @@ from typing import TextIO
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from flowwright.protocol import Envelope
+from flowwright.protocol import Envelope, MessageType, SessionResumed
 
 __all__ = ["RESUMED", "ResumeError", "Session", "SessionRegistry", "storage_name"]
 
@@ -110,16 +110,11 @@ class Session:
                 if not await _write(socket, text):
                     return
             if backlog is not None and resume_after is not None:
-                notice = {
-                    "type": "system_message",
-                    "outputs": {
-                        "source": "server",
-                        "content": RESUMED,
-                        "replayed": len(backlog),
-                        "last_reply_id": next(reversed(self.replies), None),
-                    },
-                }
-                if not await _write(socket, json.dumps(notice)):
+                notice = SessionResumed(
+                    replayed=len(backlog), last_reply_id=next(reversed(self.replies), None)
+                )
+                frame = Envelope(type=MessageType.SYSTEM_MESSAGE, outputs=notice.model_dump())
+                if not await _write(socket, frame.to_json()):
                     return
             self.sockets.add(socket)
         if backlog is None:

@@ -18,6 +18,7 @@ from flowwright.protocol import (
     MessageType,
     ProgressUpdate,
     ResearchResult,
+    SessionResumed,
     TaskUpdate,
     UIPrompt,
     parse,
@@ -87,6 +88,11 @@ def test_sample_matches_the_models(mark: str, sample: Any) -> None:
             assert set(message.outputs or {}) <= set(model.model_fields), "undocumented fields"
             assert message.message_id
             assert message.timestamp
+        case "resume notice":
+            message = parse(json.dumps(sample))
+            assert isinstance(message, Envelope), message
+            SessionResumed.model_validate(message.outputs)
+            assert message.message_id is None  # never a resume cursor
         case "client":
             parse_client(sample)
         case "invalid":

@@ -58,7 +58,7 @@ def ids(messages: list[Message]) -> list[str]:
 
 
 def is_resume_notice(frame: str) -> bool:
-    return f'"content": "{RESUMED}"' in frame
+    return json.loads(frame)["outputs"].get("content") == RESUMED
 
 
 def last_id(client: DemoClient) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from flowwright import (
     ConnectionLostError,
     FlowTestClient,
@@ -60,3 +62,49 @@ async def test_a_cut_mid_flow_resumes_with_the_same_transcript(flow_server: Test
     ]
     assert len(ids) == len(set(ids))  # nothing replayed twice
     assert story(client.messages) == story(reference.messages)  # nothing lost
+
+
+STEPWISE = {"confirm_each_step": True}
+"""Three prompts (the plan, then each step): three replies a cut can catch in flight."""
+
+
+@pytest.mark.parametrize("at_prompt", [0, 1, 2])
+@pytest.mark.parametrize("when", ["right after sending", "after the next message"])
+async def test_a_reply_cut_in_flight_is_neither_lost_nor_applied_twice(
+    flow_server: TestFlowRunner, at_prompt: int, when: str
+) -> None:
+    async with FlowTestClient.create() as reference:
+        await reference.converse(ResponseSimulator(), flow="osb", prompt=QUESTION, **STEPWISE)
+
+    async with FlowTestClient.create() as client:
+        await client.start_flow("osb", QUESTION, **STEPWISE)
+        for index in range(3):
+            await client.wait_for_ui_message()
+            if index != at_prompt:
+                await client.send_manager_response("yes")
+                continue
+            if when == "right after sending":
+                await client.send_manager_response("yes")
+            else:
+                async with client.expect(lambda m: m.direction == "received"):
+                    await client.send_manager_response("yes")
+            client.cut_connection()
+            await client.reconnect()
+        await client.wait_for_completion()
+
+    assert story(client.messages) == story(reference.messages)  # nothing lost, nothing twice
+    assert client.conversation().asked == 3
+    assert client.collector.counts()["error"] == 0
+
+
+async def test_a_reply_sent_twice_with_one_id_is_applied_once(flow_client: FlowTestClient) -> None:
+    await flow_client.start_flow("osb", QUESTION, **STEPWISE)
+    await flow_client.wait_for_ui_message(pattern="I will research")
+    reply = {"type": "manager_response", "confirm": True, "message_id": "reply-1"}
+    async with flow_client.expect(category="prompt", pattern="Step 1 of 2"):
+        await flow_client.send(reply)
+    await flow_client.send(reply)  # as a client would after a cut: the server saw it already
+    await flow_client.send_manager_response("yes")  # the answer to "Step 1 of 2"
+    await flow_client.wait_for_ui_message(pattern="Step 2 of 2")
+    assert flow_client.collector.counts()["error"] == 0  # not "nothing is awaiting an answer"
+    assert flow_client.conversation().asked == 3  # the plan, step 1, step 2: none skipped

@@ -25,6 +25,8 @@ class ScriptedServer:
         self.url = ""
         self.received: list[dict[str, Any]] = []
         self.handler: Handler = lambda message: []
+        self.greeting: Callable[[str], list[str]] = lambda path: []
+        """Frames sent as a connection opens, given its request path (query included)."""
         self.connections: list[ServerConnection] = []
         self.paths: list[str] = []  # the request path of each connection, query included
 
@@ -32,6 +34,8 @@ class ScriptedServer:
         self.connections.append(connection)
         assert connection.request is not None
         self.paths.append(connection.request.path)
+        for greeting in self.greeting(connection.request.path):
+            await connection.send(greeting)
         async for frame in connection:
             message = json.loads(frame)
             self.received.append(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import pytest
@@ -20,7 +21,7 @@ from flowwright import (
     ResponseSimulator,
     settings,
 )
-from flowwright.protocol import ChatPayload, ResearchResult
+from flowwright.protocol import ChatPayload, ResearchResult, SessionResumed, envelope
 from tests.framework.scripted import ScriptedServer, completed, error, prompt, result
 
 
@@ -212,6 +213,34 @@ async def test_reconnect_after_a_cut_resumes_after_the_last_message(
         await client.wait_for_completion(timeout=5)
     assert first.envelope is not None
     assert scripted.paths == ["/ws/s1", f"/ws/s1?resume_after={first.envelope.message_id}"]
+
+
+async def test_after_a_resume_only_the_replies_the_server_missed_are_sent_again(
+    scripted: ScriptedServer,
+) -> None:
+    prompts = iter([prompt("two"), prompt("three")])
+    scripted.handler = lambda m: [prompt("one")] if m["type"] == "run_flow" else [next(prompts)]
+    async with FlowTestClient.create(scripted.url, session_id="s1") as client:
+        await client.start_flow("osb", "q")
+        await client.wait_for_ui_message(pattern="one", timeout=5)
+        await client.send_manager_response("yes")
+        await client.wait_for_ui_message(pattern="two", timeout=5)
+        await client.send_manager_response("yes")
+        await client.wait_for_ui_message(pattern="three", timeout=5)
+        first, second = (json.loads(m.raw) for m in client.collector.filter(direction="sent")[1:])
+        # The server says it got the first reply only: the second was lost in the cut.
+        notice = SessionResumed(last_reply_id=first["message_id"])
+        scripted.greeting = lambda path: [envelope("system_message", notice).to_json()]
+        scripted.received.clear()
+        client.cut_connection()
+        await client.reconnect()
+
+    assert scripted.received == [second]  # sent again, same id; the first was not
+    assert [m.type for m in client.collector.filter(category="note", direction="note")] == [
+        "cut",
+        "reconnect",
+        "resend",
+    ]
 
 
 async def test_no_task_or_socket_outlives_a_failed_wait(scripted: ScriptedServer) -> None:

@@ -100,7 +100,7 @@ def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> 
     assert "prompt" in categories
     assert "result" in categories
     assert [w["outcome"] for w in stream["waits"]] == ["matched", "matched"]
-    assert [w["description"] for w in stream["waits"]] == ["prompt", "flow_completed"]
+    assert [w["description"] for w in stream["waits"]] == ["prompt", "the end of the flow"]
     (turn,) = stream["turns"]
     assert PLANT in turn["prompt"]["content"]
     assert turn["reply"] is not None

@@ -60,6 +60,8 @@ class FlowMCPClient(FlowStream):
     SDK's ``ClientSession``) for anything else.
     """
 
+    recordable = False  # its messages are MCP's, not a flow session to replay
+
     def __init__(
         self,
         transport: Transport,
