@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from flowwright import Category, FlowErrorEvent, FlowServer, FlowTestClient, ResponseSimulator
+from flowwright import Category, FlowServer, FlowTestClient, ProtocolError, ResponseSimulator
 
 
 async def test_reject_ends_the_flow_without_running_agents(flow_client: FlowTestClient):
@@ -46,7 +46,6 @@ async def test_a_chat_over_several_turns(flow_client: FlowTestClient):
     assert "harassment" in answers[1].content.lower()
 
 
-async def test_an_unknown_flow_fails_fast_with_the_servers_reason(flow_client: FlowTestClient):
-    await flow_client.start_flow("no-such-flow", "hello")
-    with pytest.raises(FlowErrorEvent, match="no-such-flow"):
-        await flow_client.wait_for_ui_message()
+async def test_an_unknown_flow_fails_at_once_naming_the_flows(flow_client: FlowTestClient):
+    with pytest.raises(ProtocolError, match=r"no flow 'no-such-flow': .* lists \['chat', 'osb'\]"):
+        await flow_client.start_flow("no-such-flow", "hello")

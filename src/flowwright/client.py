@@ -150,7 +150,8 @@ class FlowTestClient(FlowStream):
         """
         if self._ws is None:
             raise ClientStateError("reconnect() needs a client that was connected once")
-        await self._shutdown()
+        # Dropped, not closed: a clean close tells a server the session is over.
+        await self._shutdown(clean=False)
         self.waiter.reopen()
         url = self.url
         last = next(
@@ -243,10 +244,13 @@ class FlowTestClient(FlowStream):
         self._reader = asyncio.create_task(self._read(self._ws), name=f"flowwright-read-{url}")
         logger.debug("= connected to %s", url)
 
-    async def _shutdown(self) -> None:
+    async def _shutdown(self, *, clean: bool = True) -> None:
         self._closing = True
         if self._ws is not None:
-            await self._ws.close()
+            if clean:
+                await self._ws.close()
+            else:
+                self._ws.transport.abort()
         if self._reader is not None:
             await self._reader
             self._reader = None

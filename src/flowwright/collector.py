@@ -155,6 +155,14 @@ class Message:
         room = max(width - len(line), 20)
         return line + (text if len(text) <= room else text[: room - 1] + "…")
 
+    def in_full(self, limit: int = 2000) -> str:
+        """``#5 +0.045s ui_message [host]: the whole text`` on one line (whitespace folded; cut
+        only past ``limit``): how failures show a message whose text is the point."""
+        text = " ".join(self.content.split())
+        text = text if len(text) <= limit else text[: limit - 1] + "…"
+        sender = f" [{self.role}]" if self.role else ""
+        return f"#{self.seq} +{self.time:.3f}s {self.type}{sender}: {text}"
+
     def to_dict(self) -> dict[str, Any]:
         """The transcript form of this message (one JSONL line)."""
         data: dict[str, Any] = {

@@ -7,6 +7,7 @@
     ├── WaitAbortedError        a pending wait was failed early, instead of timing out:
     │   ├── FlowErrorEvent          the flow sent an error the dialect calls fatal
     │   ├── FlowEndedError          the flow ended without the awaited message
+    │   ├── NoReplyError            the simulator had no reply for a prompt
     │   ├── ConnectionLostError     the WebSocket closed
     │   └── ServerExitedError       the server process exited
     ├── ServerStartError        the server under test did not come up
@@ -36,6 +37,7 @@ __all__ = [
     "FlowTimeoutError",
     "FlowwrightError",
     "FlowwrightWarning",
+    "NoReplyError",
     "ProtocolError",
     "ServerExitedError",
     "ServerStartError",
@@ -58,6 +60,9 @@ class _Diagnosed(FlowwrightError):
     def __init__(self, message: str, diagnostics: str = "") -> None:
         self.message = message
         self.diagnostics = diagnostics
+        self.shown: tuple[object, int] | None = None
+        """(the collector, the first message number) of the transcript tail the diagnostics
+        show, so a report does not print those messages twice."""
         super().__init__(message)
 
     def with_diagnostics(self, diagnostics: str) -> _Diagnosed:
@@ -94,6 +99,11 @@ class FlowErrorEvent(WaitAbortedError):
 
 class FlowEndedError(WaitAbortedError):
     """The flow ended (the dialect's end of flow arrived) while the awaited message had not."""
+
+
+class NoReplyError(WaitAbortedError):
+    """A :class:`~flowwright.simulator.ResponseSimulator` had no reply for a prompt: no script
+    step or rule matched and it has no default. Fails the waits pending at that prompt."""
 
 
 class ConnectionLostError(WaitAbortedError):
@@ -145,3 +155,8 @@ class BrowserNotFoundError(FlowwrightError):
 
 class AxeNotFoundError(FlowwrightError):
     """No axe-core script was found for accessibility checks; the message says how to get it."""
+
+
+for _name in __all__:  # printed as flowwright.X, the name users import, in every traceback
+    globals()[_name].__module__ = "flowwright"
+del _name

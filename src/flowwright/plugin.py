@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
+import socket
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
@@ -24,6 +27,7 @@ import pytest_asyncio
 from flowwright.client import FlowTestClient
 from flowwright.config import Settings, settings
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
+from flowwright.errors import ServerStartError
 from flowwright.runner import DEFAULT_COMMAND, FlowServer, RemoteServer, TestFlowRunner
 from flowwright.simulator import ResponseSimulator
 from flowwright.stream import FlowStream
@@ -44,7 +48,7 @@ __all__ = [
     "write_recordings",
 ]
 
-_MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server", "dialect")
+_MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server", "dialect", "allow_malformed")
 _URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
 
 
@@ -129,6 +133,9 @@ def _read_options(config: pytest.Config) -> Options:
         raise pytest.UsageError(
             "--flow-server-cmd is empty: give the command that starts the server"
         )
+    if command and shutil.which(command[0]) is None:
+        where = "is not an executable file" if "/" in command[0] else "is not on PATH"
+        raise pytest.UsageError(f"--flow-server-cmd: {command[0]!r} {where}")
     try:
         dialect = resolve_dialect(get("flow_dialect"))
     except ValueError as exc:
@@ -180,15 +187,42 @@ class SessionServer:
         self._server: FlowServer | None = None
         self._lock = threading.Lock()
         self._runners: list[TestFlowRunner] = []
+        self._failed: tuple[str, str] | None = None  # (the test that saw it, the first line)
+        self.current_test = "(no test)"
 
     def get(self) -> FlowServer:
+        """The server, started (or, for ``--flow-server-url``, checked) on first use.
+
+        A server that fails to start is reported once, in full, to the test that asked first;
+        every later test gets one line pointing there.
+        """
+        __tracebackhide__ = True
         with self._lock:
+            if self._failed is not None:
+                test, cause = self._failed
+                raise ServerStartError(
+                    f"the session's server failed to start (see {test}): {cause}"
+                )
             if self._server is None:
-                if self.options.server_url:
-                    self._server = RemoteServer(self.options.server_url)
-                else:
-                    self._server = self.new_runner("session").start()
+                try:
+                    self._server = self._start()
+                except ServerStartError as error:
+                    self._failed = (self.current_test, error.message)
+                    raise
             return self._server
+
+    def _start(self) -> FlowServer:
+        if not self.options.server_url:
+            return self.new_runner("session").start()
+        server = RemoteServer(self.options.server_url)
+        host, port = _host_port(server.base_url)
+        try:
+            socket.create_connection((host, port), timeout=5).close()
+        except OSError as exc:
+            raise ServerStartError(
+                f"nothing answers at {self.options.server_url} (--flow-server-url): {exc}"
+            ) from None
+        return server
 
     def new_runner(self, name: str | None = None) -> TestFlowRunner:
         """A runner with its own log file and storage directory under the session's workdir."""
@@ -209,16 +243,24 @@ class SessionServer:
             runner.stop()
 
 
+def _host_port(base_url: str) -> tuple[str, int]:
+    parts = urlsplit(base_url)
+    default = 443 if parts.scheme == "https" else 80
+    return parts.hostname or "127.0.0.1", parts.port or default
+
+
 _session_key = pytest.StashKey[SessionServer]()
+_failed_key = pytest.StashKey[bool]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "flow(timeout=None, fail_on_error=True, fresh_server=False, dialect=None): flowwright "
-        "settings for one test: its default wait timeout, whether an error the dialect calls "
-        "fatal fails waits at once (or a predicate), whether it gets a server of its own, "
-        "and the dialect its clients speak",
+        "flow(timeout=None, fail_on_error=True, fresh_server=False, dialect=None, "
+        "allow_malformed=False): flowwright settings for one test: its default wait timeout, "
+        "whether an error the dialect calls fatal fails waits at once (or a predicate), "
+        "whether it gets a server of its own, the dialect its clients speak, and whether "
+        "malformed frames from the server are allowed (else they fail the test at teardown)",
     )
     options = _read_options(config)
     session = SessionServer(options)
@@ -269,6 +311,8 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
         )
     saved = (settings.timeout, settings.fail_on_error, settings.server, settings.dialect)
     settings.streams.clear()
+    session = request.config.stash[_session_key]
+    session.current_test = request.node.nodeid
     if kwargs.get("timeout") is not None:
         settings.timeout = float(kwargs["timeout"])
     if "fail_on_error" in kwargs:
@@ -287,11 +331,32 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
     finally:
         settings.timeout, settings.fail_on_error, settings.server, settings.dialect = saved
-        record_dir = request.config.stash[_session_key].options.record_dir
-        if record_dir is not None:
-            write_recordings(record_dir, request.node.nodeid, settings.streams)
+        if session.options.record_dir is not None:
+            write_recordings(session.options.record_dir, request.node.nodeid, settings.streams)
         if runner is not None:
             runner.stop()
+    if not kwargs.get("allow_malformed") and not request.node.stash.get(_failed_key, False):
+        _fail_on_malformed(settings.streams)  # a test that failed already shows them
+
+
+def _fail_on_malformed(streams: list[FlowStream]) -> None:
+    """A server that broke the protocol fails the test, even one whose waits all passed."""
+    breaches = [
+        (stream, message)
+        for stream in streams
+        for message in stream.collector.by_category("malformed")
+        if message.direction == "received"
+    ]
+    if not breaches:
+        return
+    stream, first = breaches[0]
+    lines = [
+        f"the server sent {len(breaches)} malformed frame(s); the first, #{first.seq} on "
+        f"{stream.title}: {first.error}",
+        f"  raw: {first.raw[:300]}{'…' if len(first.raw) > 300 else ''}",
+        "(a test that sends them on purpose: @pytest.mark.flow(allow_malformed=True))",
+    ]
+    pytest.fail("\n".join(lines), pytrace=False)
 
 
 def write_recordings(directory: Path, nodeid: str, streams: list[FlowStream]) -> list[Path]:
@@ -310,6 +375,7 @@ def write_recordings(directory: Path, nodeid: str, streams: list[FlowStream]) ->
 @pytest.fixture(scope="session")
 def flow_server(pytestconfig: pytest.Config) -> FlowServer:
     """The session's server under test (started on first use, stopped at session end)."""
+    __tracebackhide__ = True
     return pytestconfig.stash[_session_key].get()
 
 
@@ -348,11 +414,45 @@ def response_simulator() -> ResponseSimulator:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if report.failed:
+        item.stash[_failed_key] = True
+        error = call.excinfo.value if call.excinfo else None
+        if isinstance(error, ServerStartError):
+            # The cause is all in the message; the frames (pytest-asyncio, threads) add nothing.
+            report.longrepr = f"{type(error).__module__}.{type(error).__name__}: {error}"
+        shown = _shown_by(call.excinfo.value if call.excinfo else None)
         for index, stream in enumerate(settings.streams, 1):
-            report.sections.append(
-                (
-                    f"flowwright transcript {index}: {stream.title}",
-                    stream.collector.format_tail(200),
-                )
-            )
+            text = _transcript_section(stream, shown)
+            if text:
+                report.sections.append((f"flowwright transcript {index}: {stream.title}", text))
     return report
+
+
+def _shown_by(error: BaseException | None) -> tuple[object, int] | None:
+    """Which messages the failure's own text already shows (its diagnostics' tail)."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        shown = getattr(error, "shown", None)
+        if shown is not None:
+            return shown  # type: ignore[no-any-return]
+        if isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        else:
+            error = error.__cause__ or error.__context__
+    return None
+
+
+def _transcript_section(stream: FlowStream, shown: tuple[object, int] | None) -> str:
+    """A stream's transcript for a failure report: what the error above did not show."""
+    collector = stream.collector
+    if not len(collector):
+        return ""  # never connected, nothing said: no empty section
+    if shown is None or shown[0] is not collector:
+        return collector.format_tail(200)
+    earlier = collector.since(0)[: shown[1] - 1]
+    if not earlier:
+        return ""
+    lines = [f"  {m.summary()}" for m in earlier[-200:]]
+    skipped = len(earlier) - len(lines)
+    head = [f"  … {skipped} earlier messages not shown"] if skipped else []
+    return "\n".join([*head, *lines, f"  (#{shown[1]} on: in the error above)"])

@@ -52,6 +52,8 @@ DEFAULT_COMMAND: tuple[str, ...] = (
 """The embedded reference server with its test configuration (it prints its URL)."""
 
 _URL = re.compile(rb"(https?://[\w.\-\[\]:]+:\d+)")
+_FRAME = re.compile(r'\{"type":')
+"""A log line that carries a whole frame (a server's debug log of its traffic)."""
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 """Terminal colour and cursor codes, which servers such as Buttermilk put in their logs."""
 _LOG_TAIL = 200
@@ -258,12 +260,18 @@ class TestFlowRunner:
             f"server: pid {self._process.pid} {state} at {self.base_url or '(no URL yet)'}"
             f" (command: {shlex.join(self.command)}; log: {self.log_path})"
         ]
-        own = [line for line in self.log_tail(_LOG_TAIL) if session and session in line]
+        tail = self.log_tail(_LOG_TAIL)
+        kept = [line for line in tail if not _FRAME.search(line)]
+        framed = len(tail) - len(kept)
+        own = [line for line in kept if session and session in line]
         if own:
             lines += format_output_tail(f"server log of session {session}", own[-log_lines:])
-            lines += format_output_tail("server log", self.log_tail(min(log_lines, 3)))
+            others = [line for line in kept if line not in own]
+            lines += format_output_tail("server log, other lines", others[-min(log_lines, 3) :])
         else:
-            lines += format_output_tail("server log", self.log_tail(log_lines))
+            lines += format_output_tail("server log", kept[-log_lines:])
+        if framed:
+            lines.append(f"  ({framed} log lines of frames left out: the transcript has them)")
         return "\n".join(lines)
 
     # ------------------------------------------------------------------ lifecycle

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from flowwright.collector import Message
-from flowwright.errors import FlowwrightError, WaitAbortedError
+from flowwright.errors import NoReplyError, WaitAbortedError
 from flowwright.protocol import Category, ManagerResponse
 
 if TYPE_CHECKING:
@@ -185,7 +185,12 @@ class ResponseSimulator:
             except WaitAbortedError:
                 return  # the connection ended; nothing left to answer
             since = prompt.seq
-            await client.send_manager_response(self.respond(prompt))
+            try:
+                reply = self.respond(prompt)
+            except NoReplyError as error:  # decided now: fail the test's waits at this prompt
+                client.waiter.abort_pending(error)
+                return
+            await client.send_manager_response(reply)
 
     def _choose(self, prompt: Message) -> tuple[_Rule, str]:
         step = next((rule for rule in self._script if rule.used == 0), None)
@@ -196,7 +201,7 @@ class ResponseSimulator:
                 assert rule.pattern is not None
                 return rule, f"rule /{rule.pattern.pattern}/"
         if self.default is None:
-            raise FlowwrightError(
+            raise NoReplyError(
                 f"the simulator has no reply for prompt #{prompt.seq} {prompt.content!r}: "
                 f"no script step or rule matches and there is no default"
             )

@@ -140,6 +140,13 @@ class FlowStream:
                 missing.difference_update(agents)
             return not missing
 
+        def near(message: Message) -> bool:  # another agent's work, shown in full on failure
+            return message.category in (Category.RESULT, Category.CHAT) and not any(
+                message.from_agent(name) for name in expected
+            )
+
+        is_result.near = near  # type: ignore[attr-defined]
+
         def describe() -> str:
             done = [name for name in expected if name not in missing]
             return (

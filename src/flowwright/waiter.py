@@ -21,7 +21,13 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from flowwright.collector import Message, MessageCollector
-from flowwright.errors import FlowEndedError, FlowErrorEvent, FlowTimeoutError, WaitAbortedError
+from flowwright.errors import (
+    FlowEndedError,
+    FlowErrorEvent,
+    FlowTimeoutError,
+    FlowwrightError,
+    WaitAbortedError,
+)
 from flowwright.protocol import Category
 
 __all__ = [
@@ -66,6 +72,17 @@ class Match:
                 or bool(self.pattern.search(message.content))
             )
             and (self.where is None or self.where(message))
+        )
+
+    def near(self, message: Message, /) -> bool:
+        """A near miss: of the awaited category, type and agent, but not matching the rest
+        (the pattern, the predicate) — what a failed wait shows in full."""
+        return (
+            self.category is not None
+            and message.category == self.category
+            and (self.type is None or message.type == self.type)
+            and (self.agent is None or message.from_agent(self.agent))
+            and not self(message)
         )
 
     def __str__(self) -> str:
@@ -159,8 +176,10 @@ class PendingWait:
             )
             self._settle(error.with_diagnostics(self._waiter.diagnostics(self)))
         elif self.fail_on_end and message.is_flow_completed:
+            ran = self._waiter.agents_that_ran(since=self.since)
             error = FlowEndedError(
-                f"the flow ended (#{message.seq} {message.content}) without {self.description}"
+                f"the flow ended (#{message.seq} {message.content}) without "
+                f"{self.description}; agents that ran: {', '.join(ran) or 'none'}"
             )
             self._settle(error.with_diagnostics(self._waiter.diagnostics(self)))
 
@@ -198,11 +217,9 @@ class PendingWait:
     def _expire(self, total: float) -> None:
         if self.future.done():
             return
-        waited = self._waiter.collector.elapsed - self.armed_at
         self._settle(
             FlowTimeoutError(
-                f"timed out after {waited:.1f}s (timeout {total:g}s) "
-                f"waiting for {self.description}",
+                f"timed out after {total:g}s waiting for {self.description}",
                 self._waiter.diagnostics(self),
                 timeout=total,
             )
@@ -211,6 +228,9 @@ class PendingWait:
     def _settle(self, outcome: Message | Exception) -> None:
         """Decide the wait: every result and error goes through here, then into the record."""
         if isinstance(outcome, Exception):
+            if isinstance(outcome, FlowwrightError) and hasattr(outcome, "shown"):
+                collector = self._waiter.collector
+                outcome.shown = (collector, max(1, len(collector) - self._waiter.tail + 1))
             self.future.set_exception(outcome)
         else:
             self.future.set_result(outcome)
@@ -284,7 +304,8 @@ class FlowEventWaiter:
         self.collector = collector
         self.fail_on_error = fail_on_error
         self._describe_state = describe_state
-        self._tail = tail
+        self.tail = tail
+        """How many of the last messages a failed wait's diagnostics show."""
         self._pending: set[PendingWait] = set()
         self._closed: WaitAbortedError | None = None
         self.history: list[WaitRecord] = []
@@ -384,25 +405,54 @@ class FlowEventWaiter:
             wait.abort(error)
         self._pending.clear()
 
+    def abort_pending(self, error: WaitAbortedError) -> None:
+        """Fail every wait pending now (the source stays open: later waits work)."""
+        for wait in tuple(self._pending):
+            wait.abort(error)
+        self._pending.clear()
+
     def reopen(self) -> None:
         """The source is back (a reconnect): waits work again."""
         self._closed = None
 
     def diagnostics(self, wait: PendingWait) -> str:
-        """What arrived instead, and the state of the server, for a failed wait."""
+        """What arrived instead, and the state of the server, for a failed wait.
+
+        Near misses — messages of the awaited kind that did not match, such as prompts whose
+        text missed the pattern — are shown in full, like Playwright's "unexpected value".
+        """
         arrived = self.collector.since(wait.armed_seq)
         counts = ", ".join(
             f"{category} {n}" for category, n in Counter(str(m.category) for m in arrived).items()
         )
+        waited = self.collector.elapsed - wait.armed_at
         lines = [
-            f"  awaited: {wait.description} (messages after #{wait.since})",
+            f"  awaited: {wait.description} (messages after #{wait.since}; waited {waited:.2f}s)",
             f"  while waiting: {len(arrived)} new message(s)" + (f" ({counts})" if counts else ""),
+        ]
+        near = getattr(wait.matcher, "near", None)
+        misses = [m for m in self.collector.since(wait.since) if near(m)] if near else []
+        if misses:
+            lines.append(f"  near misses ({len(misses)}; the last {min(len(misses), 3)} in full):")
+            lines += [f"    {m.in_full()}" for m in misses[-3:]]
+        lines += [
             f"last messages (of {len(self.collector)} recorded):",
-            self.collector.format_tail(self._tail),
+            self.collector.format_tail(self.tail),
         ]
         if self._describe_state is not None:
             lines.append(self._describe_state())
         return "\n".join(lines)
+
+    def agents_that_ran(self, *, since: int = 0) -> list[str]:
+        """The roles that produced results or started a task after ``since``, in order."""
+        roles: dict[str, None] = {}
+        for message in self.collector.since(since):
+            worked = message.category in (Category.RESULT, Category.CHAT) or (
+                message.task is not None and message.task.status == "started"
+            )
+            if worked and message.role:
+                roles[message.role] = None
+        return list(roles)
 
     def _notify(self, message: Message) -> None:
         if not self._pending:

@@ -30,6 +30,7 @@ PUBLIC = {
     "Match",
     "Message",
     "MessageCollector",
+    "NoReplyError",
     "ProtocolError",
     "RemoteServer",
     "Reply",

@@ -89,6 +89,7 @@ def expected_type(frame: str | bytes) -> str:
     return ""
 
 
+@pytest.mark.flow(allow_malformed=True)  # malformed frames are the point
 async def test_no_frame_stops_the_reader_and_every_frame_is_recorded(
     scripted: ScriptedServer,
 ) -> None:

@@ -17,7 +17,10 @@ async def test_passes():
 async def test_waits_for_what_never_comes():
     async with FlowTestClient.create() as client:
         await client.start_flow("osb", "What is the hate speech policy?")
-        await client.wait_for_agent_results(["researcher"], timeout=0.5)
+        await client.wait_for_ui_message()
+        await client.send_manager_response("yes")
+        await client.wait_for_completion()
+        await client.wait_for(category="result", pattern="never said", timeout=0.5)
 """
 
 
@@ -36,7 +39,8 @@ def test_a_failing_flow_test_carries_its_transcript(suite: pytest.Pytester) -> N
     lines = out.text.splitlines()
     assert lines[0].startswith("flowwright transcript 1: client (ws://127.0.0.1:")
     assert any(">#1 +" in line and "sent run_flow" in line for line in lines)
-    assert any("prompt ui_message [host] I will research" in line for line in lines)
+    assert any("system_message [orchestrator] flow_started: osb" in line for line in lines)
+    assert lines[-1].endswith("on: in the error above)")  # the error holds the rest
 
     passing = cases["test_passes"]
     assert passing.find("system-out") is None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import tempfile
+from collections import Counter
 from collections.abc import Awaitable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -86,7 +87,13 @@ class FlowMCPClient(FlowStream):
         self.stderr_path = stderr_path
         """Where a stdio server's stderr goes (its tail is part of every diagnostic)."""
         self._flow_server = flow_server
-        self._recorder = Recorder(self.collector, source=label, on_close=self._connection_ended)
+        self._calls: Counter[str] = Counter()  # requests the test's own calls will send
+        self._recorder = Recorder(
+            self.collector,
+            source=label,
+            on_close=self._connection_ended,
+            asked_by_test=self._asked_by_test,
+        )
         # No response cache: a test asks the server every time, and every answer is recorded.
         self._client = Client(RecordingTransport(transport, self._recorder), cache=None)
         self._open = False
@@ -158,6 +165,11 @@ class FlowMCPClient(FlowStream):
         self._open = False
         try:
             await self._client.__aexit__(exc_type, exc, traceback)
+        except BaseExceptionGroup as group:
+            # The SDK's task groups wrap the body's own exception (an assertion that failed
+            # inside ``async with``): let that one exception propagate as it was raised.
+            if exc is None or _leaves(group) != [exc]:
+                raise
         finally:
             self._connection_ended()
             self._remove_stderr()
@@ -186,6 +198,7 @@ class FlowMCPClient(FlowStream):
         tools: list[Tool] = []
         cursor: str | None = None
         while True:
+            self._calls["tools/list"] += 1
             page = await self._guard(client.list_tools(cursor=cursor), "tools/list", timeout)
             tools += page.tools
             cursor = page.next_cursor
@@ -208,6 +221,7 @@ class FlowMCPClient(FlowStream):
         """
         __tracebackhide__ = True
         client = self._live()
+        self._calls["tools/call"] += 1
         call = client.call_tool(name, dict(arguments or {}), progress_callback=_ignore_progress)
         try:
             result = await self._guard(call, f"tools/call {name!r}", timeout)
@@ -297,6 +311,12 @@ class FlowMCPClient(FlowStream):
         await asyncio.gather(task, return_exceptions=True)  # let the cancelled call unwind
         return await watch  # raises: the wait timed out or the connection closed
 
+    def _asked_by_test(self, method: str) -> bool:
+        if self._calls[method] > 0:
+            self._calls[method] -= 1
+            return True
+        return False
+
     def _connection_ended(self) -> None:
         if self.waiter.closed is None:
             self.waiter.close(
@@ -312,6 +332,14 @@ class FlowMCPClient(FlowStream):
 
 async def _ignore_progress(progress: float, total: float | None, message: str | None) -> None:
     """Passing a callback makes the SDK send a progress token; the recording is the record."""
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    """The exceptions at the bottom of nested exception groups."""
+    leaves: list[BaseException] = []
+    for exc in group.exceptions:
+        leaves += _leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc]
+    return leaves
 
 
 def _first(exc: BaseException) -> str:

@@ -53,6 +53,7 @@ MCP_DIALECT = Dialect(
 """What MCP messages mean: the recorder says each one's category; none names an agent."""
 
 PROGRESS = "notifications/progress"
+_HANDSHAKE = frozenset({"initialize", "server/discover"})
 LOG_MESSAGE = "notifications/message"
 
 
@@ -64,11 +65,20 @@ class Recorder:
     """
 
     def __init__(
-        self, collector: MessageCollector, *, source: str, on_close: Callable[[], None]
+        self,
+        collector: MessageCollector,
+        *,
+        source: str,
+        on_close: Callable[[], None],
+        asked_by_test: Callable[[str], bool] = lambda method: True,
     ) -> None:
         self.collector = collector
         self.source = source
         self._on_close = on_close
+        self._asked_by_test = asked_by_test
+        """Whether a request the client sends was asked for by the test (else it is labelled
+        as the SDK's own, so a transcript never shows a request the test did not make as
+        if it had)."""
         self._asked: dict[Direction, dict[Any, str]] = {"sent": {}, "received": {}}
 
     def record(self, item: SessionMessage | Exception, direction: Direction) -> None:
@@ -84,6 +94,13 @@ class Recorder:
         elif "id" in message:  # a request: its response will name it
             self._asked[direction][message["id"]] = method
         kind, category, text = _describe(message, method)
+        if direction == "sent" and "id" in message and "method" in message:
+            label = ""
+            if method in _HANDSHAKE:
+                label = " (handshake)"
+            elif not self._asked_by_test(str(method)):
+                label = " (the SDK's own request, not one of the test's calls)"
+            text = text.replace(str(method), f"{method}{label}", 1)  # first, not cut off
         outputs = {
             "content": text,
             "method": method,
