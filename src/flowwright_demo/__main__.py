@@ -74,6 +74,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--log-file", type=Path, help="write the server log to this file")
     parser.add_argument(
+        "--allow-faults",
+        action="store_true",
+        help="let clients inject faults, which can end this process (server.allow_faults)",
+    )
+    parser.add_argument(
         "--mcp-stdio",
         action="store_true",
         help="serve the flows as MCP tools over stdin/stdout instead of HTTP",
@@ -108,7 +113,7 @@ def _llm(name: str, corpus: Corpus) -> LLM:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     try:
-        settings = load_settings(args.conf_dir, args.config)
+        settings = load_settings(args.conf_dir, args.config, allow_faults=args.allow_faults)
         corpus = Corpus.load()
         llm = _llm(settings.server.llm, corpus)
     except (ConfigError, CorpusError) as exc:
@@ -134,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return CANNOT_LISTEN
     port = listener.getsockname()[1]
-    app = create_app(settings, storage, corpus, llm)
+    app = create_app(settings, storage, corpus, llm, bind_host=host)
     config = uvicorn.Config(
         app,
         log_config=None,  # our handlers (above) receive uvicorn's records too
