@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
 from flowwright.protocol import FLOW_COMPLETED, Envelope, Malformed, parse
 from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
@@ -32,6 +34,7 @@ __all__ = [
     "logged",
     "of_type",
     "open_client",
+    "refusal",
     "sent_ids",
     "session_url",
     "start_server",
@@ -157,6 +160,21 @@ async def open_client(
     url = session_url(server, session_id, resume_after=resume_after, token=token)
     async with connect(url, max_size=None) as connection:
         yield DemoClient(connection, session_id)
+
+
+async def refusal(url: str) -> Close:
+    """Connect to ``url`` and return the close frame the server refused the socket with;
+    fails if the server sent anything at all before closing it."""
+    async with connect(url, open_timeout=TIMEOUT) as socket:
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                frame = await socket.recv()
+        except ConnectionClosed as closed:
+            received = closed.rcvd
+        else:
+            raise AssertionError(f"the server sent a frame to a socket it refused: {frame!r}")
+    assert received is not None, "the server dropped the socket without a close frame"
+    return received
 
 
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> TestFlowRunner:
