@@ -98,9 +98,24 @@ def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     for chatty in ("asyncio", "uvicorn", "websockets"):  # frame-level noise: ours is enough
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
+    logging.getLogger("uvicorn.error").addFilter(_client_fault_is_no_server_error)
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)
+
+
+_NOT_UTF8 = "Invalid UTF-8 sequence received from client."
+"""What uvicorn logs, as an error with a traceback, before closing such a socket with 1007."""
+
+
+def _client_fault_is_no_server_error(record: logging.LogRecord) -> bool:
+    """A text frame that is not UTF-8 is the client's mistake, answered by close code 1007:
+    logged as such, not as a server error with a traceback."""
+    if record.getMessage() == _NOT_UTF8:
+        record.msg, record.args = "! a text frame was not UTF-8: socket closed with 1007", ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info = record.exc_text = None
+    return True
 
 
 def _llm(name: str, corpus: Corpus) -> LLM:
