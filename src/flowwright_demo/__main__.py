@@ -24,6 +24,7 @@ from pathlib import Path
 
 import uvicorn
 
+from flowwright_demo.access import quiet_denials
 from flowwright_demo.app import create_app
 from flowwright_demo.corpus import Corpus, CorpusError
 from flowwright_demo.engine import FlowEngine
@@ -99,6 +100,7 @@ def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
     for chatty in ("asyncio", "uvicorn", "websockets"):  # frame-level noise: ours is enough
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
     logging.getLogger("uvicorn.error").addFilter(_client_fault_is_no_server_error)
+    logging.getLogger("uvicorn.error").addFilter(quiet_denials)
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import urllib.parse
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from starlette.datastructures import Headers
@@ -21,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from flowwright_demo.settings import ServerSettings
 
-__all__ = ["AccessGuard", "AccessPolicy", "Refusal"]
+__all__ = ["AccessGuard", "AccessPolicy", "Refusal", "deny", "quiet_denials"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,10 +135,28 @@ class AccessGuard:
 async def deny(socket: WebSocket, response: JSONResponse) -> None:
     """Refuse a WebSocket before accepting it: with ``response`` where the ASGI server can
     send one (uvicorn can), else with the plain 403 a close before accept becomes."""
+    _denied.set(True)
     if "websocket.http.response" in socket.scope.get("extensions", {}):
         await socket.send_denial_response(response)
     else:
         await socket.close(code=1008)
+
+
+_denied: ContextVar[bool] = ContextVar("flowwright_demo_denied", default=False)
+"""Set in the task of a socket :func:`deny` refused (the ASGI server logs from that task)."""
+
+_NO_HANDSHAKE = "ASGI callable returned without completing handshake."
+
+
+def quiet_denials(record: logging.LogRecord) -> bool:
+    """A filter for ``uvicorn.error``: drops the error uvicorn logs after every denial
+    response, as if the app had forgotten the handshake.
+
+    uvicorn 0.54's websockets-sansio protocol does not mark the handshake complete once it
+    has sent a denial response (Kludex/uvicorn#3138, open as of 0.54.0); the client gets
+    the response all the same. Only sockets :func:`deny` refused are concerned.
+    """
+    return not (_denied.get() and record.getMessage() == _NO_HANDSHAKE)
 
 
 def _split_host(host: str) -> tuple[str, int | None] | None:
