@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ from flowwright_demo.corpus import Corpus, CorpusError
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM, create_llm
 from flowwright_demo.mcp_server import serve_stdio
+from flowwright_demo.sessions import TOKEN_PARAM
 from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
 
 __all__ = ["main"]
@@ -101,6 +103,8 @@ def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
     logging.getLogger("uvicorn.error").addFilter(_client_fault_is_no_server_error)
     logging.getLogger("uvicorn.error").addFilter(quiet_denials)
+    for handler in handlers:  # uvicorn logs each socket's path and query, token included
+        handler.addFilter(_redact_tokens)
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)
@@ -117,6 +121,22 @@ def _client_fault_is_no_server_error(record: logging.LogRecord) -> bool:
         record.msg, record.args = "! a text frame was not UTF-8: socket closed with 1007", ()
         record.levelno, record.levelname = logging.INFO, "INFO"
         record.exc_info = record.exc_text = None
+    return True
+
+
+_TOKEN = re.compile(rf"(?<=[?&]{TOKEN_PARAM}=)[^&\s\"']+")
+
+
+def _redact_tokens(record: logging.LogRecord) -> bool:
+    """Session tokens never reach a log: the secret in ``?token=`` becomes ``<redacted>``."""
+    if isinstance(record.args, tuple) and any(
+        isinstance(arg, str) and _TOKEN.search(arg) for arg in record.args
+    ):
+        record.args = tuple(
+            _TOKEN.sub("<redacted>", arg) if isinstance(arg, str) else arg for arg in record.args
+        )
+    if isinstance(record.msg, str) and _TOKEN.search(record.msg):
+        record.msg = _TOKEN.sub("<redacted>", record.msg)
     return True
 
 

@@ -3,6 +3,7 @@ and fault injection only on a server that allows it."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -63,6 +64,16 @@ async def test_the_first_socket_gets_the_token_and_a_stranger_cannot_join_read_o
         await owner.until_completed()
     transcript = transcript_path(demo_server, owner.session_id).read_text()
     assert transcript.count('"dir": "<"') == 3, "only the owner's three frames reached it"
+
+
+async def test_tokens_never_reach_the_log(demo_server: TestFlowRunner) -> None:
+    async with open_client(demo_server) as owner:
+        assert owner.token is not None
+        async with open_client(demo_server, owner.session_id, token=owner.token):
+            pass
+    await logged(demo_server, re.escape(f"/ws/{owner.session_id}?token=<redacted>"))
+    log = await asyncio.to_thread(Path(str(demo_server.log_path)).read_text, errors="replace")
+    assert owner.token not in log
 
 
 async def test_a_second_socket_with_the_token_joins_and_steers(
