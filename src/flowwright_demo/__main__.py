@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -24,11 +25,13 @@ from pathlib import Path
 
 import uvicorn
 
+from flowwright_demo.access import quiet_denials
 from flowwright_demo.app import create_app
 from flowwright_demo.corpus import Corpus, CorpusError
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM, create_llm
 from flowwright_demo.mcp_server import serve_stdio
+from flowwright_demo.sessions import TOKEN_PARAM
 from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
 
 __all__ = ["main"]
@@ -74,6 +77,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--log-file", type=Path, help="write the server log to this file")
     parser.add_argument(
+        "--allow-faults",
+        action="store_true",
+        help="let clients inject faults, which can end this process (server.allow_faults)",
+    )
+    parser.add_argument(
         "--mcp-stdio",
         action="store_true",
         help="serve the flows as MCP tools over stdin/stdout instead of HTTP",
@@ -93,9 +101,43 @@ def _configure_logging(server: ServerSettings, log_file: Path | None) -> None:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
     for chatty in ("asyncio", "uvicorn", "websockets"):  # frame-level noise: ours is enough
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
+    logging.getLogger("uvicorn.error").addFilter(_client_fault_is_no_server_error)
+    logging.getLogger("uvicorn.error").addFilter(quiet_denials)
+    for handler in handlers:  # uvicorn logs each socket's path and query, token included
+        handler.addFilter(_redact_tokens)
     for handler in handlers:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(handler)
+
+
+_NOT_UTF8 = "Invalid UTF-8 sequence received from client."
+"""What uvicorn logs, as an error with a traceback, before closing such a socket with 1007."""
+
+
+def _client_fault_is_no_server_error(record: logging.LogRecord) -> bool:
+    """A text frame that is not UTF-8 is the client's mistake, answered by close code 1007:
+    logged as such, not as a server error with a traceback."""
+    if record.getMessage() == _NOT_UTF8:
+        record.msg, record.args = "! a text frame was not UTF-8: socket closed with 1007", ()
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        record.exc_info = record.exc_text = None
+    return True
+
+
+_TOKEN = re.compile(rf"(?<=[?&]{TOKEN_PARAM}=)[^&\s\"']+")
+
+
+def _redact_tokens(record: logging.LogRecord) -> bool:
+    """Session tokens never reach a log: the secret in ``?token=`` becomes ``<redacted>``."""
+    if isinstance(record.args, tuple) and any(
+        isinstance(arg, str) and _TOKEN.search(arg) for arg in record.args
+    ):
+        record.args = tuple(
+            _TOKEN.sub("<redacted>", arg) if isinstance(arg, str) else arg for arg in record.args
+        )
+    if isinstance(record.msg, str) and _TOKEN.search(record.msg):
+        record.msg = _TOKEN.sub("<redacted>", record.msg)
+    return True
 
 
 def _llm(name: str, corpus: Corpus) -> LLM:
@@ -108,7 +150,7 @@ def _llm(name: str, corpus: Corpus) -> LLM:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _arguments(argv)
     try:
-        settings = load_settings(args.conf_dir, args.config)
+        settings = load_settings(args.conf_dir, args.config, allow_faults=args.allow_faults)
         corpus = Corpus.load()
         llm = _llm(settings.server.llm, corpus)
     except (ConfigError, CorpusError) as exc:
@@ -134,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return CANNOT_LISTEN
     port = listener.getsockname()[1]
-    app = create_app(settings, storage, corpus, llm)
+    app = create_app(settings, storage, corpus, llm, bind_host=host)
     config = uvicorn.Config(
         app,
         log_config=None,  # our handlers (above) receive uvicorn's records too

@@ -4,12 +4,14 @@ the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``), and
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -17,24 +19,50 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
+from flowwright.protocol import ErrorPayload, MessageType, envelope
+from flowwright_demo.access import AccessGuard, AccessPolicy, deny
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM
 from flowwright_demo.mcp_server import create_mcp_server
-from flowwright_demo.sessions import SessionRegistry
+from flowwright_demo.sessions import (
+    CLEAN_CLOSE_CODES,
+    FORBIDDEN,
+    TOKEN_HEADER,
+    TOKEN_PARAM,
+    Session,
+    SessionForbidden,
+    SessionRegistry,
+    SessionsFull,
+    fit_to_file_limit,
+)
 from flowwright_demo.settings import FlowDefinition, Settings
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
 
-def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> Starlette:
-    """The server's ASGI app; session transcripts are written under ``storage``."""
+
+def create_app(
+    settings: Settings, storage: Path, corpus: Corpus, llm: LLM, *, bind_host: str | None = None
+) -> Starlette:
+    """The server's ASGI app; session transcripts are written under ``storage``;
+    ``bind_host`` (default ``server.host``) is a ``Host`` the app answers to."""
     engine = FlowEngine(settings, corpus, llm)
+    max_sessions = fit_to_file_limit(settings.server.max_sessions)
+    if max_sessions < settings.server.max_sessions:
+        logger.warning(
+            "! server.max_sessions lowered from %d to %d to fit the open-file limit "
+            "(ulimit -n); raise that limit to serve more",
+            settings.server.max_sessions,
+            max_sessions,
+        )
     registry = SessionRegistry(
         storage,
         buffer_size=settings.server.resume_buffer,
         grace_seconds=settings.server.resume_grace_seconds,
-        on_expire=engine.abandon,
+        on_end=engine.abandon,
+        max_sessions=max_sessions,
     )
     mcp = create_mcp_server(engine, storage)
     # The MCP app's routes (/mcp), not the app: a mounted app's lifespan never runs, so its
@@ -51,10 +79,13 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         return definition.datasets or corpus.datasets()
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse(
+            {"status": "ok", "sessions": len(registry), "max_sessions": registry.max_sessions}
+        )
 
     async def new_session(request: Request) -> JSONResponse:
-        return JSONResponse({"session_id": str(uuid.uuid4())})
+        session_id, token = registry.reserve()
+        return JSONResponse({"session_id": session_id, "session_token": token})
 
     async def flows(request: Request) -> JSONResponse:
         return JSONResponse({"flow_choices": list(settings.flows)})
@@ -78,15 +109,30 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         )
 
     async def websocket(socket: WebSocket) -> None:
-        """One socket of a session; ``?resume_after=<message_id>`` replays what it missed."""
-        await socket.accept()
-        session = registry.open(socket.path_params["session_id"])
+        """One socket of a session; ``?resume_after=<message_id>`` replays what it missed,
+        ``?token=`` is the session's secret (needed once the session exists)."""
         try:
+            session = registry.admit(
+                socket.path_params["session_id"], socket.query_params.get(TOKEN_PARAM)
+            )
+        except SessionsFull as full:
+            logger.warning("! socket refused: %s", full)
+            await deny(socket, JSONResponse({"error": str(full)}, status_code=503))
+            return
+        except SessionForbidden as forbidden:
+            logger.warning("! socket refused: %s", forbidden)
+            await socket.accept()  # then closed with a code and reason a browser can read
+            await socket.close(FORBIDDEN, _reason(str(forbidden)))
+            return
+        clean = False
+        try:
+            await socket.accept(headers=[(TOKEN_HEADER.encode(), session.token.encode())])
             await engine.join(session, socket, socket.query_params.get("resume_after") or None)
             while (message := await socket.receive())["type"] == "websocket.receive":
-                await engine.receive(session, message)
+                await _answer(engine, session, message)
+            clean = message.get("code") in CLEAN_CLOSE_CODES
         finally:
-            registry.leave(session, socket)
+            registry.leave(session, socket, clean=clean)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -106,11 +152,31 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
     ]
     if settings.server.ui_path is not None:  # last: every route above wins over a file
         routes.append(Mount("/", app=_UI(settings.server.ui_path)))
+    policy = AccessPolicy.from_settings(settings.server, bind_host)
     return Starlette(
         routes=routes,
         lifespan=lifespan,
         exception_handlers={_NotFound: _not_found},
+        middleware=[Middleware(AccessGuard, policy=policy)],
     )
+
+
+def _reason(text: str) -> str:
+    """``text`` cut to the 123 bytes a WebSocket close reason may have (RFC 6455)."""
+    return text.encode()[:123].decode(errors="ignore")
+
+
+async def _answer(engine: FlowEngine, session: Session, message: Mapping[str, Any]) -> None:
+    """Hand one frame to the engine; should it fail unexpectedly, the client still gets an
+    answer (a ``system_error``) and the connection goes on."""
+    try:
+        await engine.receive(session, message)
+    except Exception as exc:
+        logger.exception("! %s internal error on a frame", session.id)
+        error = ErrorPayload(
+            source="server", content=f"internal error: the server failed on this frame ({exc!r})"
+        )
+        await session.send(envelope(MessageType.SYSTEM_ERROR, error))
 
 
 class _NotFound(Exception):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +39,7 @@ from flowwright_demo.run import FlowParams, FlowRun
 from flowwright_demo.sessions import ResumeError, Session
 from flowwright_demo.settings import FlowDefinition, Settings
 
-__all__ = ["IGNORED_TYPES", "FlowEngine", "Refused"]
+__all__ = ["FAULTS_OFF", "IGNORED_TYPES", "MAX_DEPTH", "FlowEngine", "Refused"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,20 @@ IGNORED_TYPES = frozenset(
     {"pull_task", "pull_tox", "TaskProcessingStarted", "TaskProcessingComplete"}
 )
 """Messages Buttermilk's UI sends that this server does not act on (answered with an error)."""
+
+
+MAX_DEPTH = 32
+"""How deeply a client frame's JSON may nest (a real message needs 4 levels at most)."""
+
+FAULTS_OFF = (
+    "fault injection is off on this server: start it with --allow-faults, or set "
+    "server.allow_faults: true (the test configuration, --config test, does)"
+)
+"""The answer to a ``run_flow`` with a ``fault`` on a server that does not allow faults."""
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_TOO_DEEP = object()
+"""Stands for a frame ``json.loads`` gave up on (``RecursionError``)."""
 
 
 class Refused(Exception):
@@ -81,19 +96,15 @@ class FlowEngine:
         except Refused as refusal:
             await self._refuse(session, str(refusal))
 
-    def abandon(self, session: Session) -> None:
-        """No socket came back within the grace period: cancel the session's run (no closing
-        messages: nobody is listening) and close its transcript once the run is over."""
+    def abandon(self, session: Session, why: str) -> None:
+        """The session ended (``why``: no socket came back within the grace period, or its
+        client closed it): cancel its run (no closing messages: nobody is listening) and
+        close the session once the run is over."""
         run = self._runs.pop(session.id, None)
         if run is None or run.task is None or run.task.done():
             session.close()
             return
-        logger.info(
-            "= %s no socket reconnected within %gs: run of %s cancelled",
-            session.id,
-            self.settings.server.resume_grace_seconds,
-            run.flow_name,
-        )
+        logger.info("= %s %s: run of %s cancelled", session.id, why, run.flow_name)
         run.cancel()
         run.task.add_done_callback(lambda _: session.close())
 
@@ -121,16 +132,30 @@ class FlowEngine:
         session.record("<", text)
         try:
             data = json.loads(text)
+        except RecursionError:
+            data = _TOO_DEEP  # past Python's own limit: refused below, like any too deep
         except ValueError as exc:
             raise Refused(f"invalid JSON: {exc}") from None
+        if (problem := _unusable(data)) is not None:
+            raise Refused(problem)
         if not isinstance(data, dict):
             raise Refused(f"expected a JSON object, got {type(data).__name__}")
+        kind = data.get("type")
+        if kind is not None and not isinstance(kind, str):
+            raise Refused(f"'type' must be a string, got {_json_type(kind)}")
         if data.get("type") in IGNORED_TYPES:
             raise Refused(f"this server does not act on {data['type']!r} messages")
         try:
-            return parse_client(data)
+            request = parse_client(data)
         except ValueError as exc:
             raise Refused(str(exc)) from None
+        if (
+            isinstance(request, RunFlow)
+            and request.parameters.get("fault") is not None
+            and not self.settings.server.allow_faults
+        ):
+            raise Refused(FAULTS_OFF)
+        return request
 
     # ------------------------------------------------------------------ run_flow
 
@@ -219,6 +244,36 @@ class FlowEngine:
                 "nothing is awaiting an answer right now (an agent is at work): send "
                 "interrupt: true to pause the flow or halt: true to stop it"
             )
+
+
+def _unusable(data: Any) -> str | None:
+    """Why decoded JSON cannot be used as is: nested deeper than :data:`MAX_DEPTH`, or with
+    a lone surrogate (``"\\ud800"``), which is not text: it could be neither sent back nor
+    written down. Iterative, so that no depth can make it fail."""
+    too_deep = f"JSON nested too deeply: the limit is {MAX_DEPTH} levels"
+    if data is _TOO_DEEP:
+        return too_deep
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return f"invalid text: a lone surrogate in {value[:40]!r}"
+        elif isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                return too_deep
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str):
+                    pending.append((key, depth))
+                pending.append((item, depth + 1))
+    return None
+
+
+def _json_type(value: Any) -> str:
+    return {dict: "an object", list: "an array", bool: "a boolean"}.get(
+        type(value), "null" if value is None else "a number"
+    )
 
 
 async def _cancel(runs: list[FlowRun]) -> None:

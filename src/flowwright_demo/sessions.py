@@ -4,7 +4,11 @@
 the session's transcript, keeps it in the session's resume buffer, logs it, and writes it to
 that session's sockets and no others. A client whose socket dropped reconnects with the last
 message id it saw and gets the rest from that buffer (:meth:`Session.join`), which is why a
-session outlives its last socket by a grace period (:class:`SessionRegistry`).
+session outlives its last socket by a grace period (:class:`SessionRegistry`) — unless the
+client closed it cleanly, which says it is not coming back.
+
+A session belongs to whoever created it: its secret token goes to the first socket (and to
+``GET /api/session``), and any later socket must present it (:meth:`SessionRegistry.admit`).
 """
 
 from __future__ import annotations
@@ -15,21 +19,59 @@ import hashlib
 import json
 import logging
 import re
+import secrets
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from flowwright.protocol import Envelope, MessageType, SessionResumed
 
-__all__ = ["RESUMED", "ResumeError", "Session", "SessionRegistry", "storage_name"]
+__all__ = [
+    "CLEAN_CLOSE_CODES",
+    "FORBIDDEN",
+    "RESUMED",
+    "TOKEN_HEADER",
+    "TOKEN_PARAM",
+    "AdmissionError",
+    "ResumeError",
+    "Session",
+    "SessionForbidden",
+    "SessionRegistry",
+    "SessionsFull",
+    "fit_to_file_limit",
+    "storage_name",
+]
 
 logger = logging.getLogger(__name__)
 
 RESUMED = "session_resumed"
 """``outputs.content`` of the notice a resumed socket gets after its replay."""
+
+TOKEN_HEADER = "x-flowwright-session-token"
+"""The handshake response header that gives an admitted socket its session's token."""
+
+TOKEN_PARAM = "token"
+"""The query parameter a socket joining an existing session presents the token in."""
+
+FORBIDDEN = 4403
+"""The close code of a socket refused a session it has no (or the wrong) token for."""
+
+CLEAN_CLOSE_CODES = frozenset({1000, 1001})
+"""Close codes by which a client says goodbye: its session ends at once, with no grace."""
+
+RESERVATION_SECONDS = 600.0
+"""How long an id handed out by ``GET /api/session`` waits for its first socket."""
+
+MAX_RESERVATIONS = 10_000
+"""Ids handed out and not yet connected to, at most (the oldest are forgotten first)."""
+
+FILE_RESERVE = 128
+"""Open files kept for everything but the sessions' sockets (listening socket, logs, HTTP
+requests, transcripts being written, a session's extra sockets) when fitting
+``max_sessions`` to the process's open-file limit."""
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -51,15 +93,35 @@ class ResumeError(LookupError):
     """A reconnect named a message the session's buffer does not hold; the text says which."""
 
 
+class AdmissionError(Exception):
+    """A socket may not join the session it asked for; the text says why."""
+
+
+class SessionForbidden(AdmissionError):
+    """The session exists and the socket did not present its token (close code 4403)."""
+
+
+class SessionsFull(AdmissionError):
+    """``max_sessions`` sessions are live: no new one now (HTTP 503 at the handshake)."""
+
+
 class Session:
     """One session: its sockets, its transcript (``<storage>/session-<name>.jsonl``) and the
-    last ``buffer_size`` frames it sent, for clients that reconnect."""
+    last ``buffer_size`` frames it sent, for clients that reconnect.
 
-    def __init__(self, session_id: str, transcript: Path, buffer_size: int) -> None:
+    The transcript is opened for each line only, so that a session costs no open file but
+    its sockets' (``max_sessions`` sessions fit in the process's open-file limit).
+    """
+
+    def __init__(
+        self, session_id: str, transcript: Path, buffer_size: int, *, token: str | None = None
+    ) -> None:
         self.id = session_id
+        self.token = token or secrets.token_urlsafe(32)
+        """The secret a socket presents to join this session once it exists."""
         self.sockets: set[WebSocket] = set()
         self.transcript_path = transcript
-        self._transcript: TextIO = transcript.open("a", encoding="utf-8")
+        self._transcript_failed = False
         self._recent: collections.deque[tuple[str | None, str]] = collections.deque(
             maxlen=buffer_size
         )
@@ -128,13 +190,20 @@ class Session:
     def record(self, direction: str, text: str) -> None:
         """Append one frame to the transcript and the debug log (``>`` sent, ``<`` received)."""
         line = {"t": datetime.now(UTC).isoformat(), "dir": direction, "frame": text}
-        self._transcript.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self._transcript.flush()
+        try:
+            # Lone surrogates (from JSON escapes) cannot be UTF-8: written escaped, not lost.
+            with self.transcript_path.open("a", encoding="utf-8", errors="backslashreplace") as f:
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            if not self._transcript_failed:  # once per session: the log must stay readable
+                logger.error("! %s cannot write its transcript: %s", self.id, exc)
+            self._transcript_failed = True
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s %s %s", direction, self.id, text)
 
     def close(self) -> None:
-        self._transcript.close()
+        """Nothing to release (the transcript is not held open); kept for the callers that
+        mark a session's end."""
 
     def _sent_after(self, message_id: str) -> list[str] | None:
         """The buffered frames sent after ``message_id``; None if the buffer lacks it."""
@@ -156,9 +225,14 @@ async def _write(socket: WebSocket, text: str) -> bool:
 
 class SessionRegistry:
     """All live sessions. A session lives while a socket is attached to it and for
-    ``grace_seconds`` after its last socket left, so that its client can reconnect and
-    resume; if none does, ``on_expire`` is called (it stops the session's flow and closes
-    the session) and a later connection to that id starts a new session."""
+    ``grace_seconds`` after its last socket dropped, so that its client can reconnect and
+    resume; if none does, ``on_end`` is called (it stops the session's flow and closes the
+    session) and a later connection to that id starts a new session. A last socket closed
+    cleanly (:data:`CLEAN_CLOSE_CODES`) ends its session at once.
+
+    Admission (:meth:`admit`): the first socket of a session creates it and may learn its
+    token; every later one — a second socket, a resume — must present that token. At most
+    ``max_sessions`` sessions live at once."""
 
     def __init__(
         self,
@@ -166,37 +240,92 @@ class SessionRegistry:
         *,
         buffer_size: int,
         grace_seconds: float,
-        on_expire: Callable[[Session], None],
+        on_end: Callable[[Session, str], None],
+        max_sessions: int = 1000,
     ) -> None:
         self.storage = storage
         self.buffer_size = buffer_size
         self.grace_seconds = grace_seconds
-        self._on_expire = on_expire
+        self.max_sessions = max_sessions
+        self._on_end = on_end
         self._sessions: dict[str, Session] = {}
         self._expiries: dict[str, asyncio.TimerHandle] = {}
+        self._members: collections.Counter[str] = collections.Counter()
+        """Sockets admitted to each session and not yet left (attached or about to be)."""
+        self._reserved: collections.OrderedDict[str, tuple[str, float]] = collections.OrderedDict()
+        """Ids from :meth:`reserve` no socket has used yet: ``id -> (token, deadline)``."""
 
-    def open(self, session_id: str) -> Session:
-        """The session of that id, created if it does not exist (or expired); a pending
-        expiry is called off, since a client is (re)connecting."""
-        if (expiry := self._expiries.pop(session_id, None)) is not None:
-            expiry.cancel()
-            logger.debug("= %s reconnected within the grace period", session_id)
+    def reserve(self) -> tuple[str, str]:
+        """A fresh session id (uuid4) and the token its session will have: the first socket
+        to that id needs no token (a browser cannot read the handshake's headers), any
+        later one does."""
+        now = asyncio.get_running_loop().time()
+        while self._reserved and (
+            len(self._reserved) >= MAX_RESERVATIONS or next(iter(self._reserved.values()))[1] < now
+        ):
+            self._reserved.popitem(last=False)
+        session_id, token = str(uuid.uuid4()), secrets.token_urlsafe(32)
+        self._reserved[session_id] = (token, now + RESERVATION_SECONDS)
+        return session_id, token
+
+    def admit(self, session_id: str, token: str | None) -> Session:
+        """The session a new socket joins, created if it does not exist (or expired); a
+        pending expiry is called off, since its client is back.
+
+        Raises :class:`SessionForbidden` if the session exists (or its id was reserved) and
+        ``token`` is missing or wrong, :class:`SessionsFull` if a new session would be one
+        too many. Nothing changes when it raises.
+        """
         session = self._sessions.get(session_id)
-        if session is None:
-            path = self.storage / f"session-{storage_name(session_id)}.jsonl"
-            session = self._sessions[session_id] = Session(session_id, path, self.buffer_size)
-            logger.debug("= %s session opened (transcript %s)", session_id, path)
+        if session is not None:
+            _check_token(session_id, token, session.token)
+            if (expiry := self._expiries.pop(session_id, None)) is not None:
+                expiry.cancel()
+                logger.debug("= %s reconnected within the grace period", session_id)
+            self._members[session_id] += 1
+            return session
+        reserved = self._reserved.get(session_id)
+        if reserved is not None and token is not None:
+            _check_token(session_id, token, reserved[0])
+        if len(self._sessions) >= self.max_sessions:
+            raise SessionsFull(
+                f"the server is at its limit of {self.max_sessions} live sessions "
+                "(server.max_sessions): try again when one has ended"
+            )
+        self._reserved.pop(session_id, None)
+        path = self.storage / f"session-{storage_name(session_id)}.jsonl"
+        session = Session(
+            session_id, path, self.buffer_size, token=reserved[0] if reserved else None
+        )
+        self._sessions[session_id] = session
+        self._members[session_id] = 1
+        logger.debug("= %s session opened (transcript %s)", session_id, path)
         return session
 
-    def leave(self, session: Session, socket: WebSocket) -> None:
-        """A socket's handler is done; after the session's last socket, the grace period
-        starts (the flow goes on meanwhile, its messages go to the buffer)."""
+    def leave(self, session: Session, socket: WebSocket, *, clean: bool = False) -> None:
+        """The handler of a socket :meth:`admit` let in is done. After the session's last
+        socket the grace period starts (the flow goes on meanwhile, its messages go to the
+        buffer) — or, if that socket was closed cleanly by its client (``clean``), the
+        session ends now."""
         session.sockets.discard(socket)
-        if session.sockets or session.id in self._expiries:
+        if self._sessions.get(session.id) is not session:
+            return
+        self._members[session.id] -= 1
+        if self._members[session.id] > 0:
+            return
+        del self._members[session.id]
+        if clean:
+            if (expiry := self._expiries.pop(session.id, None)) is not None:
+                expiry.cancel()
+            self._end(session, "its client closed the connection")
+            return
+        if session.id in self._expiries:
             return
         logger.debug("= %s last socket left: %gs to reconnect", session.id, self.grace_seconds)
         self._expiries[session.id] = asyncio.get_running_loop().call_later(
-            self.grace_seconds, self._expire, session
+            self.grace_seconds,
+            self._expire,
+            session,
         )
 
     def shutdown(self) -> None:
@@ -207,13 +336,52 @@ class SessionRegistry:
         for session in self._sessions.values():
             session.close()
         self._sessions.clear()
+        self._members.clear()
 
     def _expire(self, session: Session) -> None:
-        # Synchronous on purpose: a reconnect can never see the session half gone.
         del self._expiries[session.id]
+        self._end(session, f"no socket reconnected within {self.grace_seconds:g}s")
+
+    def _end(self, session: Session, why: str) -> None:
+        # Synchronous on purpose: a reconnect can never see the session half gone.
         del self._sessions[session.id]
-        logger.debug("= %s session closed", session.id)
-        self._on_expire(session)
+        logger.debug("= %s session closed: %s", session.id, why)
+        self._on_end(session, why)
 
     def __len__(self) -> int:
         return len(self._sessions)
+
+
+def _check_token(session_id: str, given: str | None, token: str) -> None:
+    if given is None:
+        raise SessionForbidden(
+            f"session {session_id!r} exists: join it with its token (?{TOKEN_PARAM}=)"
+        )
+    if not secrets.compare_digest(given.encode(), token.encode()):
+        raise SessionForbidden(f"wrong token for session {session_id!r}")
+
+
+def fit_to_file_limit(max_sessions: int) -> int:
+    """``max_sessions``, lowered if need be so that that many sockets fit, with
+    :data:`FILE_RESERVE` to spare, in the process's open-file limit (``RLIMIT_NOFILE``).
+
+    The soft limit is first raised towards the hard one, as far as needed. A session over
+    the limit is then refused with a clear answer instead of failing on ``Too many open
+    files`` once accepted.
+    """
+    try:
+        import resource  # POSIX only
+    except ImportError:  # pragma: no cover - no such limit to fit
+        return max_sessions
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_sessions + FILE_RESERVE
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
+            soft = raised
+        except (OSError, ValueError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return max_sessions
+    return max(1, min(max_sessions, soft - FILE_RESERVE))

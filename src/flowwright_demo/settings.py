@@ -68,6 +68,18 @@ class ServerSettings(_Strict):
     """How many of its most recent messages a session keeps for clients that reconnect."""
     resume_grace_seconds: float = Field(default=30.0, ge=0)
     """How long a session's flow outlives its last socket, waiting for a reconnect."""
+    max_sessions: int = Field(default=1000, gt=0)
+    """Live sessions at most (lowered to fit the process's open-file limit); a socket that
+    would start one more is refused at its handshake with HTTP 503."""
+    allow_faults: bool = False
+    """Whether clients may inject faults (``run_flow`` ``fault``, flow YAML ``faults:``): one
+    can end the server process, so only test servers allow them (``--allow-faults``)."""
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Web pages (``scheme://host[:port]``, ``:*`` for any port, ``*`` for any origin) that
+    may open sockets and call the API, besides the server's own and loopback pages."""
+    allowed_hosts: list[str] = Field(default_factory=list)
+    """``Host`` header values (``name`` or ``name:port``, ``name:*``, ``*``) accepted besides
+    loopback names and the bind address: a guard against DNS rebinding."""
     ui_dir: str | None = "frontend/build"
     """The built UI, served at ``/``; relative to the repository root; ``None`` serves none."""
 
@@ -138,8 +150,11 @@ def default_conf_dir() -> Path:
     return Path(str(resources.files("flowwright_demo").joinpath("conf")))
 
 
-def load_settings(conf_dir: Path, config: str | None = None) -> Settings:
-    """Read ``conf_dir`` and, if ``config`` is given, the overlay ``conf_dir/config/``."""
+def load_settings(
+    conf_dir: Path, config: str | None = None, *, allow_faults: bool = False
+) -> Settings:
+    """Read ``conf_dir`` and, if ``config`` is given, the overlay ``conf_dir/config/``;
+    ``allow_faults`` (``--allow-faults``) turns fault injection on whatever the files say."""
     if not conf_dir.is_dir():
         raise ConfigError(f"{conf_dir}: config directory not found")
     tree, sources = _read_layer(conf_dir)
@@ -152,12 +167,21 @@ def load_settings(conf_dir: Path, config: str | None = None) -> Settings:
         for section, files in layer_sources.items():
             sources.setdefault(section, []).extend(files)
     server = _validate(ServerSettings, tree.get("server", {}), sources.get("server", []))
+    if allow_faults:
+        server = server.model_copy(update={"allow_faults": True})
     if not tree.get("flows"):
         raise ConfigError(f"{conf_dir / 'flows'}: no flow definitions (*.yaml) found")
     flows = {
         name: _validate(FlowDefinition, data, sources[f"flows.{name}"])
         for name, data in sorted(tree["flows"].items())
     }
+    faulty = [name for name, flow in flows.items() if flow.faults != Faults()]
+    if faulty and not server.allow_faults:
+        where = " + ".join(str(path) for name in faulty for path in sources[f"flows.{name}"])
+        raise ConfigError(
+            f"{where}: faults: fault injection is off on this server: set "
+            "server.allow_faults: true (as the test configuration does) or pass --allow-faults"
+        )
     return Settings(server=server, flows=flows)
 
 

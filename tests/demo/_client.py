@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.frames import Close
 
 from flowwright.protocol import FLOW_COMPLETED, Envelope, Malformed, parse
 from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
-from flowwright_demo.sessions import storage_name
+from flowwright_demo.sessions import TOKEN_HEADER, TOKEN_PARAM, storage_name
 
 __all__ = [
     "TIMEOUT",
@@ -32,7 +34,9 @@ __all__ = [
     "logged",
     "of_type",
     "open_client",
+    "refusal",
     "sent_ids",
+    "session_url",
     "start_server",
     "timeline",
     "transcript_path",
@@ -67,6 +71,15 @@ class DemoClient:
         self.connection = connection
         self.session_id = session_id
         self.messages: list[Message] = []
+        assert connection.response is not None
+        self.token: str | None = connection.response.headers.get(TOKEN_HEADER)
+        """The session's secret, from the handshake: a later socket needs it to join."""
+
+    async def drop(self) -> None:
+        """End the connection without a closing handshake, as a network failure would: the
+        server keeps the session for a resume (a clean close would end it)."""
+        self.connection.transport.abort()
+        await self.connection.wait_closed()
 
     async def send(self, message: dict[str, Any] | str | bytes) -> None:
         await self.connection.send(json.dumps(message) if isinstance(message, dict) else message)
@@ -117,18 +130,51 @@ def _brief(message: Message) -> str:
     return f"{message.type} {json.dumps(message.outputs)[:120]}"
 
 
+def session_url(
+    server: TestFlowRunner,
+    session_id: str,
+    *,
+    resume_after: str | None = None,
+    token: str | None = None,
+) -> str:
+    """The WebSocket URL of a session, with a resume point and the session's token if given."""
+    url = f"{server.ws_url}/ws/{urllib.parse.quote(session_id, safe='')}"
+    query = {"resume_after": resume_after, TOKEN_PARAM: token}
+    if params := {key: value for key, value in query.items() if value is not None}:
+        url += "?" + urllib.parse.urlencode(params)
+    return url
+
+
 @asynccontextmanager
 async def open_client(
-    server: TestFlowRunner, session_id: str | None = None, *, resume_after: str | None = None
+    server: TestFlowRunner,
+    session_id: str | None = None,
+    *,
+    resume_after: str | None = None,
+    token: str | None = None,
 ) -> AsyncIterator[DemoClient]:
     """A connected client on a (by default fresh) session; ``resume_after`` reconnects to
-    it and has the server replay what was sent after that message id."""
+    it and has the server replay what was sent after that message id; ``token`` (the
+    first client's :attr:`DemoClient.token`) lets a socket join an existing session."""
     session_id = session_id or str(uuid.uuid4())
-    url = f"{server.ws_url}/ws/{urllib.parse.quote(session_id, safe='')}"
-    if resume_after is not None:
-        url += "?" + urllib.parse.urlencode({"resume_after": resume_after})
+    url = session_url(server, session_id, resume_after=resume_after, token=token)
     async with connect(url, max_size=None) as connection:
         yield DemoClient(connection, session_id)
+
+
+async def refusal(url: str) -> Close:
+    """Connect to ``url`` and return the close frame the server refused the socket with;
+    fails if the server sent anything at all before closing it."""
+    async with connect(url, open_timeout=TIMEOUT) as socket:
+        try:
+            async with asyncio.timeout(TIMEOUT):
+                frame = await socket.recv()
+        except ConnectionClosed as closed:
+            received = closed.rcvd
+        else:
+            raise AssertionError(f"the server sent a frame to a socket it refused: {frame!r}")
+    assert received is not None, "the server dropped the socket without a close frame"
+    return received
 
 
 def start_server(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> TestFlowRunner:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from flowwright.runner import TestFlowRunner
 from tests.demo._client import DemoClient, of_type, open_client
@@ -70,6 +71,26 @@ BAD_INPUT: list[tuple[str, str | bytes, list[str]]] = [
         ["does not act on 'TaskProcessingComplete'"],
     ),
     ("binary frame", b"\x00\x01binary", ["binary"]),
+    ("JSON null", "null", ["expected a JSON object", "NoneType"]),
+    ("JSON number", "42", ["expected a JSON object", "int"]),
+    ("type is an array", frame(type=[]), ["'type' must be a string, got an array"]),
+    ("type is an object", frame(type={}), ["'type' must be a string, got an object"]),
+    ("type is a number", frame(type=1), ["'type' must be a string, got a number"]),
+    ("type is a boolean", frame(type=True), ["'type' must be a string, got a boolean"]),
+    ("nested past Python's limit", "[" * 10_000 + "]" * 10_000, ["nested too deeply", "32"]),
+    (
+        "a valid envelope nested deep",
+        '{"type": "run_flow", "flow": "osb", "prompt": "hi", "extra": '
+        + ("[" * 1000 + "]" * 1000)
+        + "}",
+        ["nested too deeply"],
+    ),
+    ("nested just too deep", "[" * 33 + "]" * 33, ["nested too deeply: the limit is 32 levels"]),
+    (
+        "a lone surrogate",
+        '{"type": "run_flow", "flow": "osb", "prompt": "\\ud800"}',
+        ["invalid text: a lone surrogate"],
+    ),
 ]
 
 
@@ -139,3 +160,32 @@ async def test_bad_input_disturbs_no_other_session(demo_server: TestFlowRunner) 
         await bystander.answer(confirm=True)
         await bystander.until_completed()
         assert not [m for m in bystander.messages if of_type("system_error")(m)]
+
+
+async def test_nesting_up_to_the_limit_is_fine(client: DemoClient) -> None:
+    await client.send("[" * 32 + "]" * 32)
+    assert "expected a JSON object, got list" in await client.error()
+
+
+async def test_invalid_utf8_in_a_text_frame_closes_with_1007(demo_server: TestFlowRunner) -> None:
+    async with open_client(demo_server) as client:
+        await client.connection.send(b'{"type": "\xff\xfe"}', text=True)
+        with pytest.raises(ConnectionClosed) as caught:
+            await client.until(lambda _: False)
+    assert caught.value.rcvd is not None
+    assert caught.value.rcvd.code == 1007  # invalid frame payload data
+    async with open_client(demo_server) as other:  # the server goes on
+        await run_osb_to_completion(other)
+
+
+async def test_a_frame_over_the_socket_limit_closes_with_1009(
+    demo_server: TestFlowRunner,
+) -> None:
+    async with open_client(demo_server) as client:
+        await client.send(frame(type="run_flow", flow="osb", prompt="x" * (2 << 20)))
+        with pytest.raises(ConnectionClosed) as caught:
+            await client.until(lambda _: False)
+    assert caught.value.rcvd is not None
+    assert caught.value.rcvd.code == 1009  # message too big
+    async with open_client(demo_server) as other:
+        await run_osb_to_completion(other)

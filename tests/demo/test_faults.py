@@ -91,7 +91,8 @@ async def test_exit_after_kills_the_process_with_the_code(tmp_path: Path) -> Non
 async def test_flow_yaml_faults_apply_to_every_run(tmp_path: Path) -> None:
     conf = tmp_path / "conf"
     (conf / "flows").mkdir(parents=True)
-    (conf / "test").mkdir()  # an empty overlay: --config test changes nothing
+    (conf / "test").mkdir()  # the overlay allows faults, as the package's own does
+    (conf / "test" / "server.yaml").write_text("allow_faults: true\n")
     (conf / "flows" / "fragile.yaml").write_text(
         "kind: chat\n"
         "description: an assistant that always fails\n"

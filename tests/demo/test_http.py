@@ -16,14 +16,19 @@ def http(demo_server: TestFlowRunner) -> httpx.Client:
         yield client
 
 
-def test_health(http: httpx.Client) -> None:
-    assert http.get("/health").json() == {"status": "ok"}
+def test_health_reports_the_sessions_and_their_limit(http: httpx.Client) -> None:
+    health = http.get("/health").json()
+    assert health["status"] == "ok"
+    assert 0 <= health["sessions"] <= health["max_sessions"] == 1000
 
 
-def test_session_ids_are_fresh_uuid4s(http: httpx.Client) -> None:
-    first, second = (http.get("/api/session").json()["session_id"] for _ in range(2))
-    assert uuid.UUID(first).version == 4
-    assert first != second
+def test_session_ids_are_fresh_uuid4s_with_their_own_tokens(http: httpx.Client) -> None:
+    first, second = (http.get("/api/session").json() for _ in range(2))
+    assert set(first) == {"session_id", "session_token"}
+    assert uuid.UUID(first["session_id"]).version == 4
+    assert first["session_id"] != second["session_id"]
+    assert first["session_token"] != second["session_token"]
+    assert len(first["session_token"]) >= 32
 
 
 def test_flow_choices(http: httpx.Client) -> None:

@@ -15,6 +15,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, cast
 
@@ -65,6 +66,14 @@ def last_id(client: DemoClient) -> str:
     return ids(client.messages)[-1]
 
 
+def resume(server: TestFlowRunner, dropped: DemoClient) -> AbstractAsyncContextManager[DemoClient]:
+    """A socket that resumes ``dropped``'s session after the last message it received,
+    with the session's token."""
+    return open_client(
+        server, dropped.session_id, resume_after=last_id(dropped), token=dropped.token
+    )
+
+
 def sent_by(session_id: str) -> str:
     """A regex for the server's debug log line of a frame it sent to that session."""
     return re.escape(f"> {session_id} ")
@@ -98,9 +107,10 @@ async def test_a_client_dropped_mid_step_resumes_with_nothing_lost_or_duplicated
     session_id = str(uuid.uuid4())
     async with open_client(demo_server, session_id) as first:
         await start_stepwise_and_drop_in_the_first_step(first)
+        await first.drop()
     # The researcher finishes and the host asks about step 2 while no socket is attached.
     await logged(demo_server, sent_by(session_id) + ".*Step 2 of 2")
-    async with open_client(demo_server, session_id, resume_after=last_id(first)) as second:
+    async with resume(demo_server, first) as second:
         await second.until(asks_step_2)
         await second.answer(confirm=True)
         await second.until(finished)
@@ -116,7 +126,8 @@ async def test_a_resumed_run_is_the_same_run(demo_server: TestFlowRunner) -> Non
     async with open_client(demo_server, session_id) as first:
         await first.run_flow("chat", prompt="What counts as hate speech?")
         await first.until(of_type("system_update", status="waiting"))
-    async with open_client(demo_server, session_id, resume_after=last_id(first)) as second:
+        await first.drop()
+    async with resume(demo_server, first) as second:
         await second.run_flow("chat", prompt="a second run")
         assert "already running" in await second.error()
         await second.answer(content="done")  # the answer the first socket's prompt awaited
@@ -145,10 +156,11 @@ async def test_a_replay_to_one_socket_does_not_disturb_the_other(
 ) -> None:
     session_id = str(uuid.uuid4())
     async with open_client(demo_server, session_id) as stayer:
-        async with open_client(demo_server, session_id) as leaver:
+        async with open_client(demo_server, session_id, token=stayer.token) as leaver:
             await start_stepwise_and_drop_in_the_first_step(leaver)
+            await leaver.drop()
         await stayer.until(asks_step_2)  # asked while the leaver is away
-        async with open_client(demo_server, session_id, resume_after=last_id(leaver)) as back:
+        async with resume(demo_server, leaver) as back:
             await stayer.answer(confirm=True)  # live messages race the replay
             await back.until(finished)
         await stayer.until(finished)
@@ -178,6 +190,7 @@ async def test_a_run_nobody_returns_to_is_cancelled_after_the_grace_period(
     async with open_client(short_grace_server) as client:
         await client.run_flow("osb", prompt=QUESTION)
         await client.until(of_type("system_update", status="waiting"))
+        await client.drop()
     session_id = client.session_id
     await logged(
         short_grace_server,
@@ -185,7 +198,7 @@ async def test_a_run_nobody_returns_to_is_cancelled_after_the_grace_period(
     )
 
     assert sent_ids(short_grace_server, session_id) == ids(client.messages)  # nothing more
-    async with open_client(short_grace_server, session_id, resume_after=last_id(client)) as late:
+    async with resume(short_grace_server, client) as late:
         assert "cannot resume after message" in await late.error()  # the session is gone
 
 
@@ -200,8 +213,9 @@ async def test_a_reconnect_within_the_grace_period_keeps_the_run(
         await first.prompt()
         await first.answer(confirm=True)
         await first.until(of_type("system_update", status="started", role="researcher"))
+        await first.drop()
     # The researcher works for longer than the grace period: the run must survive it.
-    async with open_client(short_grace_server, session_id, resume_after=last_id(first)) as back:
+    async with resume(short_grace_server, first) as back:
         await back.until(finished)
     assert ids(first.messages) + ids(back.messages) == sent_ids(short_grace_server, session_id)
 

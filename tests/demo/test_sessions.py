@@ -49,7 +49,7 @@ async def test_concurrent_sessions_each_see_only_their_own_messages(
 async def test_two_sockets_of_one_session_both_receive(demo_server: TestFlowRunner) -> None:
     async with (
         open_client(demo_server, "shared-session") as first,
-        open_client(demo_server, "shared-session") as second,
+        open_client(demo_server, "shared-session", token=first.token) as second,
     ):
         await first.run_flow("osb", prompt="Is hate speech allowed?")
         await second.prompt()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import sys
 import threading
@@ -57,7 +58,7 @@ def test_reference_server_starts_healthy_and_stops_cleanly(tmp_path: Path) -> No
     with runner:
         assert runner.is_running
         with urllib.request.urlopen(f"{runner.base_url}/health") as response:
-            assert response.read() == b'{"status":"ok"}'
+            assert json.loads(response.read())["status"] == "ok"
         assert runner.ws_url.startswith("ws://127.0.0.1:")
     assert runner.returncode == 0  # SIGTERM is a clean shutdown
     assert refused(runner.base_url)
