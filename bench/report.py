@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["Row", "format_table", "row_dict"]
 
-_UNITS = {"us": "µs", "ms": "ms", "s": "s", "msg/s": "msg/s"}
+_UNITS = {"us": "µs", "ms": "ms", "s": "s", "msg/s": "msg/s", "B": "B"}
 
 
 @dataclass(frozen=True)
