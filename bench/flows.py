@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -43,7 +42,6 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "What is the hate speech policy?"
 _FLOW_TIMEOUT = 120.0
-_URL = re.compile(rb"https?://[\w.\-\[\]:]+:\d+")
 
 
 def reference_server(workdir: Path, name: str) -> TestFlowRunner:

@@ -1,6 +1,6 @@
 """flowwright's benchmarks, in one run, side by side with their baselines (``./dev bench``).
 
-    python -m bench.run [--size smoke|full] [--json PATH]
+    python -m bench.run [--size smoke|full] [--json PATH] [--only GROUP[,GROUP...]]
 
 Measures, each against a baseline doing the same work without flowwright, in the same run:
 
@@ -28,6 +28,7 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,10 +37,20 @@ from typing import Any
 from bench import boot, cost, flows, suite, wire
 from bench.report import Row, format_table, row_dict
 from bench.suite import Selection
-from bench.timing import clock_info, median, percentile, timed
+from bench.timing import clock_info, median, now_ns, percentile, timed
 from flowwright import TestFlowRunner
 
-__all__ = ["DEFAULT_JSON", "MEASURES", "SIZES", "SUITES", "Size", "main", "measures", "run"]
+__all__ = [
+    "DEFAULT_JSON",
+    "GROUPS",
+    "MEASURES",
+    "SIZES",
+    "SUITES",
+    "Size",
+    "main",
+    "measures",
+    "run",
+]
 
 DEFAULT_JSON = Path(__file__).with_name("results.json")
 SERVER = Path(__file__).with_name("server.py")
@@ -111,78 +122,86 @@ GROWTH_TARGET = 1.5  # a wait's and a reply's cost at the last level ÷ at the f
 BOOT_TARGET = 2.0  # reference server boot at most this times the bare app's
 
 
-MEASURES = (
-    "wake_p50",
-    "wake_p50_raw",
-    "wake_p99",
-    "burst",
-    "burst_raw",
-    "burst_large",
-    "burst_large_raw",
-    "memory",
-    "memory_dict",
-    "wait_cost",
-    "reply_cost",
-    "boot",
-    "xdist_demo",
-    "xdist_flows",
-    "concurrent_flows",
-    "quick_start",
-)
+GROUPS: dict[str, tuple[str, ...]] = {
+    "wake": ("wake_p50", "wake_p50_raw", "wake_p99"),
+    "burst": ("burst", "burst_raw"),
+    "burst_large": ("burst_large", "burst_large_raw"),
+    "memory": ("memory", "memory_dict"),
+    "costs": ("wait_cost", "reply_cost"),
+    "boot": ("boot",),
+    "xdist": tuple(key for key, _, _ in SUITES),
+    "flows": ("concurrent_flows", "quick_start"),
+}
+"""Each group of measures (``--only``), and the keys of its rows, in table order."""
+MEASURES = tuple(key for keys in GROUPS.values() for key in keys)
 """The key of every row a full report has, in table order."""
 
 
-def measures(size: Size) -> tuple[str, ...]:
-    """The keys of the rows a report of ``size`` has, in table order: without the ``pytest
-    -n`` rows when it runs no suites (the smoke size)."""
-    skipped = () if size.suite_rounds else tuple(key for key, _, _ in SUITES)
-    return tuple(key for key in MEASURES if key not in skipped)
+def _groups(size: Size, only: Sequence[str] | None) -> list[str]:
+    """The groups a run measures: those asked for, less ``xdist`` when ``size`` runs no
+    suites (the smoke size)."""
+    chosen = list(GROUPS) if only is None else [group for group in GROUPS if group in only]
+    return [group for group in chosen if group != "xdist" or size.suite_rounds]
+
+
+def measures(size: Size, only: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The keys of the rows a report of ``size`` has, in table order."""
+    return tuple(key for group in _groups(size, only) for key in GROUPS[group])
+
+
+_started = now_ns()
 
 
 def _progress(text: str) -> None:
-    print(f"bench: {text}", file=sys.stderr, flush=True)
+    print(f"bench: +{(now_ns() - _started) / 1e9:.1f}s {text}", file=sys.stderr, flush=True)
 
 
-def _measure(size: Size, workdir: Path) -> dict[str, Any]:
-    """Run every measure; returns their raw results by name."""
+def _measure(size: Size, groups: Sequence[str], workdir: Path) -> dict[str, Any]:
+    """Run the measures of ``groups``; returns their raw results by name."""
+    results: dict[str, Any] = {}
     # Process spawns first, while this process is small (a fork copies its page tables).
-    _progress(f"boot to printed URL: {size.boot_runs} run(s) each")
-    boots = boot.boot_times(workdir, size.boot_runs)
-    suites: dict[str, suite.SuiteTimes] = {}
-    for key, selection, _ in SUITES if size.suite_rounds else ():
+    if "boot" in groups:
+        _progress(f"boot to printed URL: {size.boot_runs} run(s) each")
+        results["boot"] = boot.boot_times(workdir, size.boot_runs)
+    for key, selection, _ in SUITES if "xdist" in groups else ():
         _progress(f"pytest -n 2 vs -n 0 on {selection.name}: {size.suite_rounds} round(s)")
-        suites[key] = suite.compare_workers(selection, size.suite_rounds)
-    with flows.reference_server(workdir, "reference") as reference:
-        _progress(f"flows: {size.lone_runs} lone, then {size.flows} at once")
-        concurrency = asyncio.run(flows.concurrency(reference, size.flows, size.lone_runs))
-        _progress(f"quick start on a warm server: {size.quick_start_runs} run(s) each")
-        quick = asyncio.run(flows.quick_start(reference, size.quick_start_runs))
+        results[key] = suite.compare_workers(selection, size.suite_rounds)
+    if "flows" in groups:
+        with flows.reference_server(workdir, "reference") as reference:
+            _progress(f"flows: {size.lone_runs} lone, then {size.flows} at once")
+            results["concurrent_flows"] = asyncio.run(
+                flows.concurrency(reference, size.flows, size.lone_runs)
+            )
+            _progress(f"quick start on a warm server: {size.quick_start_runs} run(s) each")
+            results["quick_start"] = asyncio.run(
+                flows.quick_start(reference, size.quick_start_runs)
+            )
+    wire_groups = {"wake", "memory", "costs", "burst", "burst_large"}.intersection(groups)
+    if not wire_groups:
+        return results
     bench_server = TestFlowRunner(
         [sys.executable, str(SERVER), "--port", "{port}"], log_path=workdir / "bench-server.log"
     )
     with bench_server:
         url = bench_server.ws_url
-        _progress(f"wake latency: {size.wake_samples} round trips each")
-        wake = asyncio.run(wire.wake_latency(url, size.wake_samples))
-        _progress(f"memory held: {size.memory_count:,} messages each")
-        memory = asyncio.run(wire.held_memory(url, size.memory_count))
-        _progress(f"wait and reply cost with {list(size.cost_levels)} messages held")
-        costs = asyncio.run(cost.costs(url, list(size.cost_levels), size.cost_samples))
-        _progress(f"bursts: {size.burst_rounds} of {size.burst:,} each way")
-        burst = asyncio.run(wire.throughput(url, size.burst, size.burst_rounds))
-        _progress(f"bursts: 1 of {size.large_burst:,} each way")
-        large = asyncio.run(wire.throughput(url, size.large_burst, 1))
-    return {
-        "wake": wake,
-        "burst": burst,
-        "burst_large": large,
-        "memory": memory,
-        "costs": costs,
-        "boot": boots,
-        **suites,
-        "concurrent_flows": concurrency,
-        "quick_start": quick,
-    }
+        if "wake" in groups:
+            _progress(f"wake latency: {size.wake_samples} round trips each")
+            results["wake"] = asyncio.run(wire.wake_latency(url, size.wake_samples))
+        if "memory" in groups:
+            _progress(f"memory held: {size.memory_count:,} messages each")
+            results["memory"] = asyncio.run(wire.held_memory(url, size.memory_count))
+        if "costs" in groups:
+            _progress(f"wait and reply cost with {list(size.cost_levels)} messages held")
+            results["costs"] = asyncio.run(
+                cost.costs(url, list(size.cost_levels), size.cost_samples)
+            )
+        if "burst" in groups:
+            _progress(f"bursts: {size.burst_rounds} of {size.burst:,} each way")
+            results["burst"] = asyncio.run(wire.throughput(url, size.burst, size.burst_rounds))
+        if "burst_large" in groups:
+            _progress(f"bursts: 1 of {size.large_burst:,} each way")
+            results["burst_large"] = asyncio.run(wire.throughput(url, size.large_burst, 1))
+    return results
 
 
 def _wake_rows(wake: wire.WakeLatency) -> list[Row]:
@@ -305,35 +324,27 @@ def _suite_row(key: str, times: suite.SuiteTimes, speedup: float) -> Row:
     )
 
 
-def _rows(results: dict[str, Any]) -> list[Row]:
-    concurrency: flows.Concurrency = results["concurrent_flows"]
-    quick: flows.QuickStart = results["quick_start"]
-    boots: boot.Boot = results["boot"]
-    rows = [
-        *_wake_rows(results["wake"]),
-        *_burst_rows("burst", results["burst"]),
-        *_burst_rows("burst_large", results["burst_large"]),
-        *_memory_rows(results["memory"]),
-        *_cost_rows(results["costs"]),
-    ]
-    reference_boot, bare_boot = median(boots.reference_seconds), median(boots.bare_seconds)
-    rows.append(
+def _boot_rows(boots: boot.Boot) -> list[Row]:
+    reference, bare = median(boots.reference_seconds), median(boots.bare_seconds)
+    return [
         Row(
             "boot",
             "server boot to printed URL (median)",
             "ms",
-            reference_boot * 1000,
-            bare_boot * 1000,
+            reference * 1000,
+            bare * 1000,
             "bare Starlette + uvicorn",
             target=f"<= {BOOT_TARGET}x",
-            passed=reference_boot <= BOOT_TARGET * bare_boot,
+            passed=reference <= BOOT_TARGET * bare,
             note=f"{len(boots.reference_seconds)} run(s) each, taking turns; the reference "
             f"server: {' '.join(boots.reference_command[1:])}",
         )
-    )
-    rows += [_suite_row(key, results[key], speedup) for key, _, speedup in SUITES if key in results]
+    ]
+
+
+def _flow_rows(concurrency: flows.Concurrency, quick: flows.QuickStart) -> list[Row]:
     log = concurrency.server_log
-    rows.append(
+    return [
         Row(
             "concurrent_flows",
             f"{concurrency.count} concurrent osb flows, per-flow time (median)",
@@ -354,9 +365,7 @@ def _rows(results: dict[str, Any]) -> list[Row]:
                 "meanwhile, included in the figures"
                 + (f"; errors: {concurrency.errors[:3]}" if concurrency.errors else "")
             ),
-        )
-    )
-    rows.append(
+        ),
         Row(
             "quick_start",
             "quick-start test, warm server (median)",
@@ -365,8 +374,27 @@ def _rows(results: dict[str, Any]) -> list[Row]:
             median(quick.raw_seconds) * 1000,
             "same steps on a raw socket",
             note=f"{len(quick.flowwright_seconds)} run(s) each after a warm-up",
-        )
-    )
+        ),
+    ]
+
+
+def _rows(results: dict[str, Any]) -> list[Row]:
+    """The rows of whatever was measured, in table order."""
+    rows: list[Row] = []
+    if "wake" in results:
+        rows += _wake_rows(results["wake"])
+    for key in ("burst", "burst_large"):
+        if key in results:
+            rows += _burst_rows(key, results[key])
+    if "memory" in results:
+        rows += _memory_rows(results["memory"])
+    if "costs" in results:
+        rows += _cost_rows(results["costs"])
+    if "boot" in results:
+        rows += _boot_rows(results["boot"])
+    rows += [_suite_row(key, results[key], speedup) for key, _, speedup in SUITES if key in results]
+    if "concurrent_flows" in results:
+        rows += _flow_rows(results["concurrent_flows"], results["quick_start"])
     return rows
 
 
@@ -381,21 +409,27 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def run(size: Size) -> tuple[list[Row], dict[str, Any]]:
-    """Every measure at ``size``: the rows, and the whole report as JSON-ready data."""
+def run(size: Size, only: Sequence[str] | None = None) -> tuple[list[Row], dict[str, Any]]:
+    """Every measure at ``size`` (or those of the groups in ``only``): the rows, and the
+    whole report as JSON-ready data."""
+    groups = _groups(size, only)
     date = datetime.now(UTC).isoformat(timespec="seconds")
     machine = _machine()
     with tempfile.TemporaryDirectory(prefix="flowwright-bench-") as workdir, timed() as span:
-        results = _measure(size, Path(workdir))
+        results = _measure(size, groups, Path(workdir))
     rows = _rows(results)
     not_measured = {
-        key: "full size only: each pytest -n 2 run spends seconds starting its workers"
-        for key in MEASURES
-        if key not in measures(size)
+        key: "not asked for: --only"
+        if only is not None and group not in only
+        else "full size only: each pytest -n 2 run spends seconds starting its workers"
+        for group, keys in GROUPS.items()
+        if group not in groups
+        for key in keys
     }
     return rows, {
         "date": date,
         "size": asdict(size),
+        "groups": groups,
         "machine": machine,
         "duration_s": span.seconds,
         "rows": [row_dict(row) for row in rows],
@@ -410,11 +444,23 @@ def main(argv: list[str] | None = None) -> int:
         "--size", choices=sorted(SIZES), default="full", help="smoke: seconds; full: minutes"
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"(default {DEFAULT_JSON})")
+    parser.add_argument(
+        "--only",
+        type=lambda text: text.split(","),
+        metavar="GROUP[,GROUP]",
+        help=f"measure only these groups, of: {', '.join(GROUPS)}",
+    )
     args = parser.parse_args(argv)
-    rows, report = run(SIZES[args.size])
+    unknown = sorted(set(args.only or ()) - set(GROUPS))
+    if unknown:
+        parser.error(f"no such group: {', '.join(unknown)} (the groups: {', '.join(GROUPS)})")
+    rows, report = run(SIZES[args.size], args.only)
     print(format_table(rows))
+    skipped: dict[str, list[str]] = {}
     for key, reason in report["not_measured"].items():
-        print(f"- not measured: {key} ({reason})")
+        skipped.setdefault(reason, []).append(key)
+    for reason, keys in skipped.items():
+        print(f"- not measured ({reason}): {', '.join(keys)}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\n{args.size} run in {report['duration_s']:.0f} s; JSON: {args.json}")

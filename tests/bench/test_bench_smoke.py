@@ -63,8 +63,11 @@ def test_every_measure_has_one_row_in_order(smoke: SmokeRun) -> None:
     for row in smoke.report["rows"]:
         assert row["measure"] in smoke.table
         assert row["target"] == "—" or row["passed"] in (True, False)
-    for key in smoke.report["not_measured"]:
-        assert f"not measured: {key}" in smoke.table
+    assert smoke.report["not_measured"] == dict.fromkeys(
+        ["xdist_demo", "xdist_flows"],
+        "full size only: each pytest -n 2 run spends seconds starting its workers",
+    )
+    assert "not measured (full size only: " in smoke.table
 
 
 def test_every_ratio_is_a_positive_number(smoke: SmokeRun) -> None:
