@@ -3,8 +3,8 @@
 A long-running flow holds ever more messages; the cost of the test's next step must not
 grow with them, or a conversation of T turns costs O(T²). One client per level ``n`` is
 filled with a conversation's history from the benchmark server (a prompt first, ``n``
-progress updates, an agent result, ``flow_completed``), then, in rotating order across the
-levels so that load and drift hit each alike:
+progress updates, an agent result, ``flow_completed``), then, the levels taking turns so
+that load and drift hit each alike:
 
 - **wait cost**: ``wait_for(category="result", agent="analyst")`` with those ``n`` messages
   since the last action — the result has arrived, so the wait is the time to find it;
@@ -29,6 +29,7 @@ __all__ = ["REPLY", "WAIT", "Costs", "costs"]
 WAIT = 'wait_for(category="result", agent="analyst")'
 REPLY = 'send_manager_response("Yes, please proceed")'
 _FILL_TIMEOUT = 300.0
+_ROUNDS = 3
 
 
 @dataclass
@@ -71,17 +72,23 @@ async def _reply_us(client: FlowTestClient) -> float:
 
 
 async def costs(url: str, levels: list[int], samples: int) -> Costs:
-    """Fill one client per level, then sample every wait, then every reply, in turns."""
+    """Fill one client per level, then sample every wait, then every reply.
+
+    The levels take turns in blocks (``_ROUNDS`` rounds, the order rotating), each block
+    a warm-up call then consecutive samples: the steady cost of a level, not the cost of
+    coming back to it with caches that another level's work has just evicted.
+    """
     result = Costs(levels, {n: [] for n in levels}, {n: [] for n in levels})
     clients: dict[int, FlowTestClient] = {}
+    block = max(samples // _ROUNDS, 1)
     try:
         for n in levels:
             clients[n] = await _filled(url, n)
         for figures, measure in ((result.wait_us, _wait_us), (result.reply_us, _reply_us)):
-            for i in range(samples):
-                turn = i % len(levels)
-                for n in levels[turn:] + levels[:turn]:
-                    figures[n].append(await measure(clients[n]))
+            for turn in range(_ROUNDS):
+                for n in levels[turn % len(levels) :] + levels[: turn % len(levels)]:
+                    await measure(clients[n])  # warm-up, not recorded
+                    figures[n] += [await measure(clients[n]) for _ in range(block)]
     finally:
         for client in clients.values():
             await client.close()

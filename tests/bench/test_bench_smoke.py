@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bench.run import SIZES, measures
+from bench.timing import median
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = SIZES["smoke"]
@@ -129,7 +130,7 @@ def _growth(smoke: SmokeRun, figures: str) -> tuple[float, str]:
     levels = smoke.raw["costs"]["levels"]
     assert levels == list(SMOKE.cost_levels)
     samples = {int(n): values for n, values in smoke.raw["costs"][figures].items()}
-    medians = {n: sorted(values)[len(values) // 2] for n, values in samples.items()}
+    medians = {n: median(values) for n, values in samples.items()}
     first, last = medians[levels[0]], medians[levels[-1]]
     shown = ", ".join(f"{n:,} held: {medians[n]:,.0f} µs" for n in levels)
     return last / first, shown
