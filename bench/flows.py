@@ -1,4 +1,4 @@
-"""Whole flows against the reference server: concurrency, the quick start, and boot time.
+"""Whole flows against the reference server: concurrent runs, and the quick start.
 
 The server is the one flow tests get: ``TestFlowRunner()``'s default command, i.e.
 ``python -m flowwright_demo --port 0 --config test``. That configuration logs every frame at
@@ -11,11 +11,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import os
-import re
-import subprocess
-import time
-import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -32,15 +27,12 @@ from flowwright import (
     TestFlowRunner,
     settings,
 )
-from flowwright.runner import DEFAULT_COMMAND
 
 __all__ = [
-    "Boot",
     "Concurrency",
     "FlowRun",
     "QuickStart",
     "ServerLog",
-    "boot_times",
     "concurrency",
     "describe_error",
     "quick_start",
@@ -50,7 +42,6 @@ __all__ = [
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "What is the hate speech policy?"
 _FLOW_TIMEOUT = 120.0
-_URL = re.compile(rb"https?://[\w.\-\[\]:]+:\d+")
 
 
 def reference_server(workdir: Path, name: str) -> TestFlowRunner:
@@ -295,64 +286,4 @@ async def quick_start(server: TestFlowRunner, runs: int) -> QuickStart:
     finally:
         settings.server = saved
     del result.flowwright_seconds[0], result.raw_seconds[0]
-    return result
-
-
-# --------------------------------------------------------------------- boot
-
-
-def _raw_boot(env: dict[str, str]) -> float:
-    """The baseline: spawn the same command, read its URL, poll ``/health`` every 2 ms."""
-    process: subprocess.Popen[bytes] | None = None
-    try:
-        with timed() as span:
-            process = subprocess.Popen(
-                DEFAULT_COMMAND,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-            assert process.stdout is not None
-            url = next((m.group(0) for line in process.stdout if (m := _URL.search(line))), b"")
-            while not _healthy(url.decode()):
-                if process.poll() is not None:
-                    raise RuntimeError("the server exited during a boot measure")
-                time.sleep(0.002)
-    finally:
-        if process is not None:
-            process.terminate()
-            process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
-    return span.seconds
-
-
-def _healthy(base_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{base_url}/health", timeout=1) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-@dataclass
-class Boot:
-    """``TestFlowRunner().start()`` until healthy, against a bare spawn-and-poll."""
-
-    runner_seconds: list[float]
-    raw_seconds: list[float]
-
-
-def boot_times(workdir: Path, runs: int) -> Boot:
-    """Alternate the two, ``runs`` times each, each run a fresh process."""
-    result = Boot([], [])
-    for n in range(runs):
-        runner = reference_server(workdir, f"boot-{n}")
-        with timed() as span:
-            runner.start()
-        runner.stop()
-        result.runner_seconds.append(span.seconds)
-        env = {**os.environ, **runner.env}
-        result.raw_seconds.append(_raw_boot(env))
     return result

@@ -13,7 +13,7 @@ from typing import Any
 
 __all__ = ["Row", "format_table", "row_dict"]
 
-_UNITS = {"us": "µs", "ms": "ms", "s": "s", "msg/s": "msg/s"}
+_UNITS = {"us": "µs", "ms": "ms", "s": "s", "msg/s": "msg/s", "B": "B"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def format_table(rows: Sequence[Row]) -> str:
             row.measure,
             _value(row.flowwright, row.unit),
             f"{_value(row.baseline, row.unit)} ({row.baseline_label})",
-            f"{row.ratio:.3g}x",
+            f"{row.ratio:,.0f}x" if row.ratio >= 100 else f"{row.ratio:.3g}x",
             row.target,
             _result(row.passed),
         )

@@ -1,16 +1,19 @@
 """flowwright's benchmarks, in one run, side by side with their baselines (``./dev bench``).
 
-    python -m bench.run [--size smoke|full] [--json PATH]
+    python -m bench.run [--size smoke|full] [--json PATH] [--only GROUP[,GROUP...]]
 
-Measures, each against a baseline doing the same work without flowwright:
+Measures, each against a baseline doing the same work without flowwright, in the same run:
 
 1. wake latency (the server stamps and sends a frame → the waiting code resumes), p50/p99:
-   ``FlowTestClient.expect`` vs a raw ``websockets`` ``recv()`` vs a 100 ms polling loop;
-2. collector throughput on a pipelined burst of small envelopes, with lost messages counted;
-3. concurrent osb flows against the reference server: all complete, none lost, per-flow
-   time vs a lone flow;
-4. the README's quick-start test on a warm server, and the reference server's boot time;
-5. ``pytest -n 2`` vs ``-n 0`` on a generated suite of flow tests.
+   ``FlowTestClient.expect`` vs a raw ``websockets`` ``recv()`` and ``recv()`` + ``json.loads``;
+2. throughput on pipelined bursts of envelopes (100k, and 1M at full size) vs the same two
+   raw loops, with lost messages counted and any disconnect reported with who closed it;
+3. memory per message held vs the frame kept as ``str`` and as a ``json.loads`` dict;
+4. the cost of a wait and of a reply with 0 … 100k messages held (the growth, last ÷ first);
+5. the reference server's boot to its printed URL vs a bare Starlette + uvicorn app;
+6. ``pytest -n 2`` vs ``-n 0`` on the demo suite (examples/) and on tests/flows;
+7. concurrent osb flows on the reference server (all complete, none lost) and the README's
+   quick-start test on a warm server.
 
 It prints a table and writes JSON (every raw figure, the machine, the date). Targets that are
 missed are reported, never turned into a failing exit status.
@@ -25,20 +28,39 @@ import os
 import platform
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import flows, suite, wire
+from bench import boot, cost, flows, suite, wire
 from bench.report import Row, format_table, row_dict
-from bench.timing import clock_info, median, percentile, timed
+from bench.suite import Selection
+from bench.timing import clock_info, median, now_ns, percentile, timed
 from flowwright import TestFlowRunner
 
-__all__ = ["DEFAULT_JSON", "MEASURES", "SIZES", "Size", "main", "run"]
+__all__ = [
+    "DEFAULT_JSON",
+    "GROUPS",
+    "MEASURES",
+    "SIZES",
+    "SUITES",
+    "Size",
+    "main",
+    "measures",
+    "run",
+]
 
 DEFAULT_JSON = Path(__file__).with_name("results.json")
 SERVER = Path(__file__).with_name("server.py")
+
+SUITES = (
+    ("xdist_demo", Selection("the demo suite", ("-c", "examples/pytest.ini", "examples")), 1.4),
+    ("xdist_flows", Selection("tests/flows", ("tests/flows",)), 1.0),
+)
+"""Each ``pytest -n 2`` vs ``-n 0`` row: its key, its suite, how many times faster ``-n 2``
+must be (the demo suite: 1.4; tests/flows: faster at all)."""
 
 
 @dataclass(frozen=True)
@@ -47,132 +69,282 @@ class Size:
 
     name: str
     wake_samples: int
-    polling_samples: int
     burst: int
     burst_rounds: int
+    large_burst: int
+    memory_count: int
+    cost_levels: tuple[int, ...]
+    cost_samples: int
+    boot_runs: int
+    suite_rounds: int  # 0: no pytest -n comparison (seconds of worker start-up per run)
     flows: int
     lone_runs: int
     quick_start_runs: int
-    boot_runs: int
-    suite_tests: int
-    suite_rounds: int
 
 
 SIZES = {
-    "smoke": Size("smoke", 50, 5, 2_000, 1, 5, 1, 1, 1, 4, 1),
-    "full": Size("full", 2_000, 100, 100_000, 3, 200, 5, 5, 7, 40, 2),
+    "smoke": Size(
+        name="smoke",
+        wake_samples=50,
+        burst=2_000,
+        burst_rounds=1,
+        large_burst=10_000,
+        memory_count=2_000,
+        cost_levels=(0, 1_000, 10_000),
+        cost_samples=24,
+        boot_runs=1,
+        suite_rounds=0,
+        flows=5,
+        lone_runs=1,
+        quick_start_runs=1,
+    ),
+    "full": Size(
+        name="full",
+        wake_samples=2_000,
+        burst=100_000,
+        burst_rounds=3,
+        large_burst=1_000_000,
+        memory_count=20_000,
+        cost_levels=(0, 1_000, 10_000, 100_000),
+        cost_samples=30,
+        boot_runs=7,
+        suite_rounds=2,
+        flows=200,
+        lone_runs=5,
+        quick_start_runs=5,
+    ),
 }
 
-MEASURES = (
-    "wake_p50",
-    "wake_p99",
-    "wake_p50_polling",
-    "wake_p99_polling",
-    "throughput",
-    "concurrent_flows",
-    "quick_start",
-    "boot",
-    "xdist",
-)
-"""The key of every row a report has, in table order."""
+WAKE_TARGET = 1.15  # wake p50 at most this times recv() + json.loads
+BURST_TARGET = 0.8  # burst throughput at least this times recv() + json.loads
+MEMORY_TARGET = 2.0  # bytes held per message at most this times the frame as str
+GROWTH_TARGET = 1.5  # a wait's and a reply's cost at the last level ÷ at the first
+BOOT_TARGET = 2.0  # reference server boot at most this times the bare app's
+
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "wake": ("wake_p50", "wake_p50_raw", "wake_p99"),
+    "burst": ("burst", "burst_raw"),
+    "burst_large": ("burst_large", "burst_large_raw"),
+    "memory": ("memory", "memory_dict"),
+    "costs": ("wait_cost", "reply_cost"),
+    "boot": ("boot",),
+    "xdist": tuple(key for key, _, _ in SUITES),
+    "flows": ("concurrent_flows", "quick_start"),
+}
+"""Each group of measures (``--only``), and the keys of its rows, in table order."""
+MEASURES = tuple(key for keys in GROUPS.values() for key in keys)
+"""The key of every row a full report has, in table order."""
+
+
+def _groups(size: Size, only: Sequence[str] | None) -> list[str]:
+    """The groups a run measures: those asked for, less ``xdist`` when ``size`` runs no
+    suites (the smoke size)."""
+    chosen = list(GROUPS) if only is None else [group for group in GROUPS if group in only]
+    return [group for group in chosen if group != "xdist" or size.suite_rounds]
+
+
+def measures(size: Size, only: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The keys of the rows a report of ``size`` has, in table order."""
+    return tuple(key for group in _groups(size, only) for key in GROUPS[group])
+
+
+_started = now_ns()
 
 
 def _progress(text: str) -> None:
-    print(f"bench: {text}", file=sys.stderr, flush=True)
+    print(f"bench: +{(now_ns() - _started) / 1e9:.1f}s {text}", file=sys.stderr, flush=True)
 
 
-def _measure(size: Size, workdir: Path) -> dict[str, Any]:
-    """Run every measure; returns their raw results by name."""
-    # Boot first, while this process is small: the runner spawns with a preexec_fn, which
-    # forces fork() over vfork(), and fork() takes longer the bigger the parent's heap.
-    _progress(f"server boot: {size.boot_runs} run(s) each")
-    boot = flows.boot_times(workdir, size.boot_runs)
+def _measure(size: Size, groups: Sequence[str], workdir: Path) -> dict[str, Any]:
+    """Run the measures of ``groups``; returns their raw results by name."""
+    results: dict[str, Any] = {}
+    # Process spawns first, while this process is small (a fork copies its page tables).
+    if "boot" in groups:
+        _progress(f"boot to printed URL: {size.boot_runs} run(s) each")
+        results["boot"] = boot.boot_times(workdir, size.boot_runs)
+    for key, selection, _ in SUITES if "xdist" in groups else ():
+        _progress(f"pytest -n 2 vs -n 0 on {selection.name}: {size.suite_rounds} round(s)")
+        results[key] = suite.compare_workers(selection, size.suite_rounds)
+    if "flows" in groups:
+        with flows.reference_server(workdir, "reference") as reference:
+            _progress(f"flows: {size.lone_runs} lone, then {size.flows} at once")
+            results["concurrent_flows"] = asyncio.run(
+                flows.concurrency(reference, size.flows, size.lone_runs)
+            )
+            _progress(f"quick start on a warm server: {size.quick_start_runs} run(s) each")
+            results["quick_start"] = asyncio.run(
+                flows.quick_start(reference, size.quick_start_runs)
+            )
+    wire_groups = {"wake", "memory", "costs", "burst", "burst_large"}.intersection(groups)
+    if not wire_groups:
+        return results
     bench_server = TestFlowRunner(
         [sys.executable, str(SERVER), "--port", "{port}"], log_path=workdir / "bench-server.log"
     )
     with bench_server:
-        _progress(
-            f"wake latency: {size.wake_samples} round trips each, {size.polling_samples} polled"
-        )
-        wake = asyncio.run(
-            wire.wake_latency(bench_server.ws_url, size.wake_samples, size.polling_samples)
-        )
-        _progress(f"throughput: {size.burst_rounds} burst(s) of {size.burst:,} each way")
-        burst = asyncio.run(wire.throughput(bench_server.ws_url, size.burst, size.burst_rounds))
-    with flows.reference_server(workdir, "reference") as reference:
-        _progress(f"flows: {size.lone_runs} lone, then {size.flows} at once")
-        concurrency = asyncio.run(flows.concurrency(reference, size.flows, size.lone_runs))
-        _progress(f"quick start on a warm server: {size.quick_start_runs} run(s) each")
-        quick = asyncio.run(flows.quick_start(reference, size.quick_start_runs))
-    _progress(f"pytest -n 2 vs -n 0 on {size.suite_tests} flow tests, {size.suite_rounds} round(s)")
-    xdist = suite.compare_workers(workdir / "suite", size.suite_tests, size.suite_rounds)
-    return {
-        "wake": wake,
-        "throughput": burst,
-        "concurrent_flows": concurrency,
-        "quick_start": quick,
-        "boot": boot,
-        "xdist": xdist,
-    }
+        url = bench_server.ws_url
+        if "wake" in groups:
+            _progress(f"wake latency: {size.wake_samples} round trips each")
+            results["wake"] = asyncio.run(wire.wake_latency(url, size.wake_samples))
+        if "memory" in groups:
+            _progress(f"memory held: {size.memory_count:,} messages each")
+            results["memory"] = asyncio.run(wire.held_memory(url, size.memory_count))
+        if "costs" in groups:
+            _progress(f"wait and reply cost with {list(size.cost_levels)} messages held")
+            results["costs"] = asyncio.run(
+                cost.costs(url, list(size.cost_levels), size.cost_samples)
+            )
+        if "burst" in groups:
+            _progress(f"bursts: {size.burst_rounds} of {size.burst:,} each way")
+            results["burst"] = asyncio.run(wire.throughput(url, size.burst, size.burst_rounds))
+        if "burst_large" in groups:
+            _progress(f"bursts: 1 of {size.large_burst:,} each way")
+            results["burst_large"] = asyncio.run(wire.throughput(url, size.large_burst, 1))
+    return results
 
 
-def _rows(results: dict[str, Any]) -> list[Row]:
-    wake: wire.WakeLatency = results["wake"]
-    burst: wire.Throughput = results["throughput"]
-    concurrency: flows.Concurrency = results["concurrent_flows"]
-    quick: flows.QuickStart = results["quick_start"]
-    boot: flows.Boot = results["boot"]
-    xdist: suite.SuiteTimes = results["xdist"]
-    samples = f"{len(wake.flowwright_us)} samples each, flowwright and raw alternating"
+def _wake_rows(wake: wire.WakeLatency) -> list[Row]:
+    samples = f"{len(wake.flowwright_us)} samples each, the three taking turns"
     fw50, fw99 = (percentile(wake.flowwright_us, q) for q in (50, 99))
-    raw50, raw99 = (percentile(wake.raw_us, q) for q in (50, 99))
-    poll50, poll99 = (percentile(wake.polling_us, q) for q in (50, 99))
-    polling = f"{wire.POLL_INTERVAL * 1000:g} ms polling"
-    rows = [
-        Row("wake_p50", "wake latency p50", "us", fw50, raw50, "raw recv()", note=samples),
+    raw50 = percentile(wake.raw_us, 50)
+    json50, json99 = (percentile(wake.raw_json_us, q) for q in (50, 99))
+    return [
         Row(
-            "wake_p99",
-            "wake latency p99",
+            "wake_p50",
+            "wake latency p50",
             "us",
-            fw99,
-            raw99,
-            "raw recv()",
-            target="<= 1.1x raw",
-            passed=fw99 <= 1.1 * raw99,
+            fw50,
+            json50,
+            "recv() + json.loads",
+            target=f"<= {WAKE_TARGET}x",
+            passed=fw50 <= WAKE_TARGET * json50,
+            note=samples,
         ),
-        Row("wake_p50_polling", "wake latency p50 vs polling", "us", fw50, poll50, polling),
+        Row("wake_p50_raw", "wake latency p50", "us", fw50, raw50, "raw recv()"),
+        Row("wake_p99", "wake latency p99", "us", fw99, json99, "recv() + json.loads"),
+    ]
+
+
+def _burst_rows(key: str, burst: wire.Throughput) -> list[Row]:
+    fw, decoded, raw = (burst.rate(kind) for kind in ("flowwright", "raw_json", "raw"))
+    runs = burst.of("flowwright")
+    disconnects = burst.disconnects
+    growth = [run.rss_growth / run.received for run in runs if run.rss_growth and run.received]
+    note = (
+        f"{burst.lost:,} lost, {len(disconnects)} disconnect(s) over {len(burst.runs)} "
+        f"burst(s) ({len(runs)} per client kind; median rate)"
+        + (f"; flowwright's RSS grew {median(growth):,.0f} B per message" if growth else "")
+        + "".join(f"; DISCONNECT {text}" for text in disconnects)
+    )
+    title = f"burst of {burst.count:,}"
+    return [
         Row(
-            "wake_p99_polling",
-            "wake latency p99 vs polling",
-            "us",
-            fw99,
-            poll99,
-            polling,
-            note=f"{len(wake.polling_us)} polled samples",
+            key,
+            title,
+            "msg/s",
+            fw,
+            decoded,
+            "recv() + json.loads",
+            target=f">= {BURST_TARGET}x, 0 lost, no disconnect",
+            passed=fw >= BURST_TARGET * decoded and burst.lost == 0 and not disconnects,
+            note=note,
+        ),
+        Row(f"{key}_raw", title, "msg/s", fw, raw, "raw recv()"),
+    ]
+
+
+def _memory_rows(memory: wire.Memory) -> list[Row]:
+    return [
+        Row(
+            "memory",
+            "memory per message held",
+            "B",
+            memory.flowwright,
+            memory.as_str,
+            "the frame as str",
+            target=f"<= {MEMORY_TARGET}x",
+            passed=memory.flowwright <= MEMORY_TARGET * memory.as_str,
+            note=(
+                f"{memory.count:,} messages of {memory.frame_bytes} bytes each held after the "
+                "socket closed (tracemalloc)"
+            ),
+        ),
+        Row(
+            "memory_dict",
+            "memory per message held",
+            "B",
+            memory.flowwright,
+            memory.as_dict,
+            "json.loads dict",
         ),
     ]
-    errors = [run.error for run in burst.runs if run.error]
-    rows.append(
-        Row(
-            "throughput",
-            f"collector throughput ({burst.count:,} burst)",
-            "msg/s",
-            burst.flowwright_rate,
-            burst.raw_rate,
-            "raw receive loop",
-            target=">= 0.9x raw, 0 lost",
-            passed=burst.flowwright_rate >= 0.9 * burst.raw_rate and burst.lost == 0,
-            note=(
-                f"{burst.lost} lost over {len(burst.flowwright)} burst(s) each way; median rate; "
-                f"a raw loop that also runs json.loads on each frame: "
-                f"{burst.raw_decoded_rate:,.0f} msg/s "
-                f"(flowwright {burst.flowwright_rate / burst.raw_decoded_rate:.2f}x of that)"
-                + (f"; errors: {errors}" if errors else "")
-            ),
+
+
+def _cost_rows(costs: cost.Costs) -> list[Row]:
+    first, last = costs.levels[0], costs.levels[-1]
+    rows = []
+    for key, what, figure in (
+        ("wait_cost", cost.WAIT, costs.wait),
+        ("reply_cost", cost.REPLY, costs.reply),
+    ):
+        levels = ", ".join(f"{n:,}: {figure(n):,.0f} µs" for n in costs.levels)
+        rows.append(
+            Row(
+                key,
+                f"{key.split('_')[0]} cost, {last:,} held",
+                "us",
+                figure(last),
+                figure(first),
+                f"{first:,} held",
+                target=f"<= {GROWTH_TARGET}x",
+                passed=figure(last) <= GROWTH_TARGET * figure(first),
+                note=f"{what}, median of {len(costs.wait_us[first])} per level: {levels}",
+            )
         )
+    return rows
+
+
+def _suite_row(key: str, times: suite.SuiteTimes, speedup: float) -> Row:
+    """``-n 2`` vs ``-n 0``; the target: ``-n 2`` at least ``speedup`` times faster (1: faster)."""
+    failed = times.failed
+    workers, serial = times.seconds(2), times.seconds(0)
+    ran = "; ".join(f"-n {run.workers}: {run.summary} in {run.seconds:.1f} s" for run in times.runs)
+    return Row(
+        key,
+        f"pytest -n 2 vs -n 0, {times.name} (wall)",
+        "s",
+        workers,
+        serial,
+        "-n 0",
+        target=f"-n 2 {f'>= {speedup:g}x ' if speedup > 1 else ''}faster, all pass",
+        passed=not failed and workers * speedup < serial,
+        note=f"pytest {' '.join(times.args)}: {ran}"
+        + (" — see the JSON for the failing runs' output" if failed else ""),
     )
+
+
+def _boot_rows(boots: boot.Boot) -> list[Row]:
+    reference, bare = median(boots.reference_seconds), median(boots.bare_seconds)
+    return [
+        Row(
+            "boot",
+            "server boot to printed URL (median)",
+            "ms",
+            reference * 1000,
+            bare * 1000,
+            "bare Starlette + uvicorn",
+            target=f"<= {BOOT_TARGET}x",
+            passed=reference <= BOOT_TARGET * bare,
+            note=f"{len(boots.reference_seconds)} run(s) each, taking turns; the reference "
+            f"server: {' '.join(boots.reference_command[1:])}",
+        )
+    ]
+
+
+def _flow_rows(concurrency: flows.Concurrency, quick: flows.QuickStart) -> list[Row]:
     log = concurrency.server_log
-    rows.append(
+    return [
         Row(
             "concurrent_flows",
             f"{concurrency.count} concurrent osb flows, per-flow time (median)",
@@ -193,9 +365,7 @@ def _rows(results: dict[str, Any]) -> list[Row]:
                 "meanwhile, included in the figures"
                 + (f"; errors: {concurrency.errors[:3]}" if concurrency.errors else "")
             ),
-        )
-    )
-    rows.append(
+        ),
         Row(
             "quick_start",
             "quick-start test, warm server (median)",
@@ -204,40 +374,34 @@ def _rows(results: dict[str, Any]) -> list[Row]:
             median(quick.raw_seconds) * 1000,
             "same steps on a raw socket",
             note=f"{len(quick.flowwright_seconds)} run(s) each after a warm-up",
-        )
-    )
-    rows.append(
-        Row(
-            "boot",
-            "server boot: start → healthy (median)",
-            "ms",
-            median(boot.runner_seconds) * 1000,
-            median(boot.raw_seconds) * 1000,
-            "Popen + 2 ms /health poll",
-            note=f"{len(boot.runner_seconds)} run(s) each, python -m flowwright_demo --config test",
-        )
-    )
-    failed = [run for run in xdist.runs if run.returncode or run.passed != xdist.tests]
-    rows.append(
-        Row(
-            "xdist",
-            f"pytest -n 2 vs -n 0, {xdist.tests} flow tests (wall)",
-            "s",
-            xdist.seconds(2),
-            xdist.seconds(0),
-            "-n 0",
-            target="all pass both ways",
-            passed=not failed,
-            note="; ".join(f"-n {run.workers}: {run.summary}" for run in xdist.runs)
-            + (" — see the JSON for the failing runs' output" if failed else ""),
-        )
-    )
+        ),
+    ]
+
+
+def _rows(results: dict[str, Any]) -> list[Row]:
+    """The rows of whatever was measured, in table order."""
+    rows: list[Row] = []
+    if "wake" in results:
+        rows += _wake_rows(results["wake"])
+    for key in ("burst", "burst_large"):
+        if key in results:
+            rows += _burst_rows(key, results[key])
+    if "memory" in results:
+        rows += _memory_rows(results["memory"])
+    if "costs" in results:
+        rows += _cost_rows(results["costs"])
+    if "boot" in results:
+        rows += _boot_rows(results["boot"])
+    rows += [_suite_row(key, results[key], speedup) for key, _, speedup in SUITES if key in results]
+    if "concurrent_flows" in results:
+        rows += _flow_rows(results["concurrent_flows"], results["quick_start"])
     return rows
 
 
 def _machine() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
@@ -245,18 +409,31 @@ def _machine() -> dict[str, Any]:
     }
 
 
-def run(size: Size) -> tuple[list[Row], dict[str, Any]]:
-    """Every measure at ``size``: the rows, and the whole report as JSON-ready data."""
+def run(size: Size, only: Sequence[str] | None = None) -> tuple[list[Row], dict[str, Any]]:
+    """Every measure at ``size`` (or those of the groups in ``only``): the rows, and the
+    whole report as JSON-ready data."""
+    groups = _groups(size, only)
     date = datetime.now(UTC).isoformat(timespec="seconds")
+    machine = _machine()
     with tempfile.TemporaryDirectory(prefix="flowwright-bench-") as workdir, timed() as span:
-        results = _measure(size, Path(workdir))
+        results = _measure(size, groups, Path(workdir))
     rows = _rows(results)
+    not_measured = {
+        key: "not asked for: --only"
+        if only is not None and group not in only
+        else "full size only: each pytest -n 2 run spends seconds starting its workers"
+        for group, keys in GROUPS.items()
+        if group not in groups
+        for key in keys
+    }
     return rows, {
         "date": date,
         "size": asdict(size),
-        "machine": _machine(),
+        "groups": groups,
+        "machine": machine,
         "duration_s": span.seconds,
         "rows": [row_dict(row) for row in rows],
+        "not_measured": not_measured,
         "raw": {name: asdict(result) for name, result in results.items()},
     }
 
@@ -267,9 +444,23 @@ def main(argv: list[str] | None = None) -> int:
         "--size", choices=sorted(SIZES), default="full", help="smoke: seconds; full: minutes"
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"(default {DEFAULT_JSON})")
+    parser.add_argument(
+        "--only",
+        type=lambda text: text.split(","),
+        metavar="GROUP[,GROUP]",
+        help=f"measure only these groups, of: {', '.join(GROUPS)}",
+    )
     args = parser.parse_args(argv)
-    rows, report = run(SIZES[args.size])
+    unknown = sorted(set(args.only or ()) - set(GROUPS))
+    if unknown:
+        parser.error(f"no such group: {', '.join(unknown)} (the groups: {', '.join(GROUPS)})")
+    rows, report = run(SIZES[args.size], args.only)
     print(format_table(rows))
+    skipped: dict[str, list[str]] = {}
+    for key, reason in report["not_measured"].items():
+        skipped.setdefault(reason, []).append(key)
+    for reason, keys in skipped.items():
+        print(f"- not measured ({reason}): {', '.join(keys)}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\n{args.size} run in {report['duration_s']:.0f} s; JSON: {args.json}")

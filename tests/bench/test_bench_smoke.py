@@ -1,8 +1,9 @@
 """The benchmark's smoke size, run as ``./dev bench`` runs it, so that it cannot rot.
 
-Only structure and correctness are asserted (every measure reported, nothing lost, every
-flow complete, every test of the generated suite passing, every ratio a positive number),
-never a timing: timings belong to the machine, and a missed target is the report's business.
+Asserted: the report's structure (every row, every ratio a positive number, the machine and
+the date), and the invariants that hold on any machine at any load — nothing lost, no
+connection dropped, every flow complete, and a wait's and a reply's cost flat as the history
+grows (O(1), not O(n)). Targets on speed are the report's business, never asserted here.
 """
 
 from __future__ import annotations
@@ -17,10 +18,15 @@ from typing import Any
 
 import pytest
 
-from bench.run import MEASURES, SIZES
+from bench.run import SIZES, measures
+from bench.timing import median
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = SIZES["smoke"]
+GROWTH_BOUND = 3.0
+"""Cost at the last level (10k held) ÷ at the first (0 held), medians of interleaved samples:
+an O(1) wait or reply stays near 1 however loaded the machine (load hits every level alike),
+while an O(n) one is 10k times the per-message cost above its fixed cost (about 100 times today)."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +60,15 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> SmokeRun:
 
 
 def test_every_measure_has_one_row_in_order(smoke: SmokeRun) -> None:
-    assert [row["key"] for row in smoke.report["rows"]] == list(MEASURES)
+    assert [row["key"] for row in smoke.report["rows"]] == list(measures(SMOKE))
     for row in smoke.report["rows"]:
         assert row["measure"] in smoke.table
+        assert row["target"] == "—" or row["passed"] in (True, False)
+    assert smoke.report["not_measured"] == dict.fromkeys(
+        ["xdist_demo", "xdist_flows"],
+        "full size only: each pytest -n 2 run spends seconds starting its workers",
+    )
+    assert "not measured (full size only: " in smoke.table
 
 
 def test_every_ratio_is_a_positive_number(smoke: SmokeRun) -> None:
@@ -81,18 +93,60 @@ def test_the_report_names_the_machine_and_the_date(smoke: SmokeRun) -> None:
 
 def test_wake_latency_has_every_sample(smoke: SmokeRun) -> None:
     wake = smoke.raw["wake"]
-    assert len(wake["flowwright_us"]) == len(wake["raw_us"]) == SMOKE.wake_samples
-    assert len(wake["polling_us"]) == SMOKE.polling_samples
+    for waiter in ("flowwright_us", "raw_us", "raw_json_us"):
+        assert len(wake[waiter]) == SMOKE.wake_samples, waiter
 
 
-def test_no_message_of_a_burst_is_lost(smoke: SmokeRun) -> None:
-    burst = smoke.raw["throughput"]
-    runs = burst["flowwright"] + burst["raw"] + burst["raw_decoded"]
-    assert len(runs) == 3 * SMOKE.burst_rounds
-    for run in runs:
-        assert run["error"] is None
-        assert (run["received"], run["lost"], run["duplicates"]) == (SMOKE.burst, 0, 0)
-        assert run["in_order"]
+@pytest.mark.parametrize("key", ["burst", "burst_large"])
+def test_no_message_of_a_burst_is_lost(smoke: SmokeRun, key: str) -> None:
+    burst = smoke.raw[key]
+    assert sorted(run["kind"] for run in burst["runs"]) == sorted(
+        ["flowwright", "raw", "raw_json"] * (SMOKE.burst_rounds if key == "burst" else 1)
+    )
+    for run in burst["runs"]:
+        assert (run["received"], run["lost"], run["duplicates"]) == (burst["count"], 0, 0), run
+        assert run["in_order"], run
+
+
+@pytest.mark.parametrize("key", ["burst", "burst_large"])
+def test_no_connection_drops_until_the_client_closes_it(smoke: SmokeRun, key: str) -> None:
+    """The server saw every burst's connection end with the client's normal close (1000)."""
+    for run in smoke.raw[key]["runs"]:
+        assert (run["error"], run["disconnect"]) == (None, None), run
+        saw = run["server_saw"]
+        assert saw["received"] == {"code": 1000, "reason": ""}, run
+        assert saw["server_closed_first"] is False, run
+
+
+def test_memory_per_message_is_measured_against_the_frame(smoke: SmokeRun) -> None:
+    memory = smoke.raw["memory"]
+    assert memory["count"] == SMOKE.memory_count
+    assert memory["as_str"] >= memory["frame_bytes"]  # a str holds at least its characters
+    assert memory["as_dict"] > memory["as_str"]
+    assert memory["flowwright"] > 0
+
+
+def _growth(smoke: SmokeRun, figures: str) -> tuple[float, str]:
+    levels = smoke.raw["costs"]["levels"]
+    assert levels == list(SMOKE.cost_levels)
+    samples = {int(n): values for n, values in smoke.raw["costs"][figures].items()}
+    medians = {n: median(values) for n, values in samples.items()}
+    first, last = medians[levels[0]], medians[levels[-1]]
+    shown = ", ".join(f"{n:,} held: {medians[n]:,.0f} µs" for n in levels)
+    return last / first, shown
+
+
+@pytest.mark.xfail(strict=True, reason="O(n) today; issue 15")
+def test_a_wait_costs_the_same_however_many_messages_came_since_the_last_action(
+    smoke: SmokeRun,
+) -> None:
+    growth, shown = _growth(smoke, "wait_us")
+    assert growth <= GROWTH_BOUND, f"a wait's cost grows with the history ({shown})"
+
+
+def test_a_reply_costs_the_same_however_many_messages_are_held(smoke: SmokeRun) -> None:
+    growth, shown = _growth(smoke, "reply_us")
+    assert growth <= GROWTH_BOUND, f"a reply's cost grows with the history ({shown})"
 
 
 def test_every_concurrent_flow_completes_with_nothing_lost(smoke: SmokeRun) -> None:
@@ -102,10 +156,3 @@ def test_every_concurrent_flow_completes_with_nothing_lost(smoke: SmokeRun) -> N
     assert flows["checked_against_server"] == SMOKE.flows
     assert flows["expected_steps"][-1].endswith("finished")
     assert smoke.rows["concurrent_flows"]["passed"] is True
-
-
-def test_the_generated_suite_passes_with_and_without_workers(smoke: SmokeRun) -> None:
-    runs = smoke.raw["xdist"]["runs"]
-    assert sorted(run["workers"] for run in runs) == sorted([0, 2] * SMOKE.suite_rounds)
-    for run in runs:
-        assert (run["returncode"], run["passed"]) == (0, SMOKE.suite_tests), run["output_tail"]

@@ -1,17 +1,25 @@
 """Every ```python block of the README, docs/ and the tutorial is run or at least compiled.
 
-A block that defines ``test_`` functions is run as a test module in a fresh pytest (pytester,
-a subprocess with pytest-asyncio's auto mode) and must pass — or, after a
+A block that defines ``test_`` functions is run as a test module and must pass — or, after a
 ``<!-- fails: TEXT -->`` line, must fail with TEXT in its output. A block after
 ``<!-- file: NAME -->`` must equal that file (relative to the page). Other blocks must
 compile, top-level ``await`` allowed. Blocks that are not Python use another fence language.
+
+The test blocks run together, each as its own module, in one fresh pytest (a subprocess with
+pytest-asyncio's auto mode): one pytest start and one server boot in all, not one per block.
+Each block is still its own test here, judged by its module's outcome in that run's JUnit
+XML, so a failure names the block and shows its own output.
 """
 
 from __future__ import annotations
 
 import ast
+import os
 import re
-from dataclasses import dataclass
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -68,8 +76,101 @@ def samples(page: Path) -> list[Sample]:
 SAMPLES = [sample for page in PAGES for sample in samples(page)]
 
 
+@dataclass
+class Outcome:
+    """How one sample's module fared in its page's run: counts of tests, and its output."""
+
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.output)
+
+
+def _needs_ui(sample: Sample) -> bool:
+    return re.search(r"\b(flow_page|ui_flow)\b", sample.code) is not None
+
+
+def _outcomes(junit: Path, modules: dict[str, Sample]) -> dict[Sample, Outcome]:
+    """Each sample's outcome from the run's JUnit XML (a collection error counts as a
+    failure of the module that failed to import)."""
+    found = {sample: Outcome() for sample in modules.values()}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        module = case.get("classname") or case.get("name", "").removesuffix(".py")
+        sample = modules.get(module.partition(".")[0])
+        if sample is None:
+            continue
+        outcome = found[sample]
+        problems = case.findall("failure") + case.findall("error")
+        if problems:
+            outcome.failed += 1
+        elif case.find("skipped") is not None:
+            outcome.skipped += 1
+        else:
+            outcome.passed += 1
+        for part in [*problems, *case.findall("system-out"), *case.findall("system-err")]:
+            outcome.output += [part.get("message") or "", part.text or ""]
+    return found
+
+
+def _module(sample: Sample) -> str:
+    """``README.md:26`` → ``test_readme_md_l26``: a unique module name per sample."""
+    page = re.sub(r"\W+", "_", str(sample.page.relative_to(ROOT)).lower())
+    return f"test_{page}_l{sample.line}"
+
+
+def _run_samples(directory: Path) -> dict[Sample, Outcome]:
+    """Run every test sample (those that need the UI only if it is built), each as its own
+    module, in one pytest in ``directory``; returns each sample's outcome."""
+    (directory / "pytest.ini").write_text(INI, encoding="utf-8")
+    modules: dict[str, Sample] = {}
+    for sample in SAMPLES:
+        if sample.is_test and (UI_BUILD.exists() or not _needs_ui(sample)):
+            modules[_module(sample)] = sample
+            (directory / f"{_module(sample)}.py").write_text(sample.code, encoding="utf-8")
+    # A pytest of its own, not a child of this one (nor of its workers).
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    env.pop(ENV_CI, None)  # a first screenshot writes its baseline
+    env[ENV_AXE_SCRIPT] = str(ROOT / AXE_IN_FRONTEND)
+    junit = directory / "junit.xml"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--continue-on-collection-errors",  # a sample that fails to import stops no other
+            f"--basetemp={directory / 'tmp'}",
+            f"--junitxml={junit}",
+            "-o",
+            "junit_logging=all",
+            *(f"{module}.py" for module in modules),
+        ],
+        cwd=directory,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    if not junit.exists():  # pytest itself failed: every sample shows why
+        output = done.stdout + done.stderr
+        return {sample: Outcome(failed=1, output=[output]) for sample in modules.values()}
+    return _outcomes(junit, modules)
+
+
+@pytest.fixture(scope="session")
+def sample_outcomes(tmp_path_factory: pytest.TempPathFactory) -> dict[Sample, Outcome]:
+    """Every test sample's outcome, from one run on first use."""
+    return _run_samples(tmp_path_factory.mktemp("doc-samples"))
+
+
 @pytest.mark.parametrize("sample", SAMPLES, ids=[sample.name for sample in SAMPLES])
-def test_sample(sample: Sample, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+def test_sample(sample: Sample, request: pytest.FixtureRequest) -> None:
     if sample.marker and sample.marker[0] == "file":
         copy = sample.page.parent / sample.marker[1]
         assert sample.code == copy.read_text(encoding="utf-8"), (
@@ -78,19 +179,17 @@ def test_sample(sample: Sample, pytester: pytest.Pytester, monkeypatch: pytest.M
     if not sample.is_test:
         compile(sample.code, sample.name, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
         return
-    if re.search(r"\b(flow_page|ui_flow)\b", sample.code) and not UI_BUILD.exists():
+    if _needs_ui(sample) and not UI_BUILD.exists():
         pytest.skip("the UI is not built: ./dev setup builds it")
-    monkeypatch.delenv(ENV_CI, raising=False)  # a first screenshot writes its baseline
-    monkeypatch.setenv(ENV_AXE_SCRIPT, str(ROOT / AXE_IN_FRONTEND))
-    pytester.makeini(INI)
-    pytester.makepyfile(test_sample=sample.code)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=240)
-    output = result.stdout.str()
+    outcome = request.getfixturevalue("sample_outcomes")[sample]  # only a test sample runs them
     if sample.marker and sample.marker[0] == "fails":
-        assert result.parseoutcomes().get("failed") == 1, output
-        assert sample.marker[1] in output, output
+        assert outcome.failed == 1, (
+            f"the sample at {sample.name} did not fail once:\n{outcome.text}"
+        )
+        assert sample.marker[1] in outcome.text, outcome.text
     else:
-        assert result.ret == 0, f"the sample at {sample.name} failed:\n{output}"
+        assert outcome.failed == 0, f"the sample at {sample.name} failed:\n{outcome.text}"
+        assert outcome.passed > 0, f"the sample at {sample.name} ran no test:\n{outcome.text}"
 
 
 def test_every_tutorial_step_is_in_the_tutorial() -> None:
