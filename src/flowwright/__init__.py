@@ -22,9 +22,11 @@ from flowwright.errors import (
     FlowTimeoutError,
     FlowwrightError,
     FlowwrightWarning,
+    MissingExtraError,
     ProtocolError,
     ServerExitedError,
     ServerStartError,
+    UIPageError,
     WaitAbortedError,
 )
 from flowwright.protocol import Category
@@ -58,6 +60,7 @@ __all__ = [
     "Match",
     "Message",
     "MessageCollector",
+    "MissingExtraError",
     "ProtocolError",
     "RemoteServer",
     "Reply",
@@ -67,6 +70,7 @@ __all__ = [
     "Settings",
     "TestFlowRunner",
     "Turn",
+    "UIPageError",
     "WaitAbortedError",
     "__version__",
     "interpret_reply",
