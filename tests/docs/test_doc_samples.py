@@ -18,6 +18,7 @@ import pytest
 
 from flowwright.web.a11y import AXE_IN_FRONTEND, ENV_AXE_SCRIPT
 from flowwright.web.screenshot import ENV_CI
+from flowwright_demo.settings import packaged_ui_dir
 
 ROOT = Path(__file__).parents[2]
 PAGES = [
@@ -25,7 +26,7 @@ PAGES = [
     *sorted((ROOT / "docs").glob("*.md")),
     ROOT / "examples" / "tutorial" / "README.md",
 ]
-UI_BUILD = ROOT / "frontend" / "build" / "index.html"
+UI_BUILD = packaged_ui_dir() / "index.html"
 INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
 MARKER = re.compile(r"<!-- (fails|file): (.*) -->")
 
