@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from flowwright.web.a11y import AXE_IN_FRONTEND, ENV_AXE_SCRIPT
+from flowwright.web.a11y import ENV_AXE_SCRIPT
 from flowwright.web.screenshot import ENV_CI
 from flowwright_demo.settings import packaged_ui_dir
 
@@ -82,7 +82,7 @@ def test_sample(sample: Sample, pytester: pytest.Pytester, monkeypatch: pytest.M
     if re.search(r"\b(flow_page|ui_flow)\b", sample.code) and not UI_BUILD.exists():
         pytest.skip("the UI is not built: ./dev setup builds it")
     monkeypatch.delenv(ENV_CI, raising=False)  # a first screenshot writes its baseline
-    monkeypatch.setenv(ENV_AXE_SCRIPT, str(ROOT / AXE_IN_FRONTEND))
+    monkeypatch.delenv(ENV_AXE_SCRIPT, raising=False)  # the web extra's axe-core
     pytester.makeini(INI)
     pytester.makepyfile(test_sample=sample.code)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=240)
