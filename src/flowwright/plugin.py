@@ -13,6 +13,7 @@ import shlex
 import shutil
 import tempfile
 import threading
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,6 +203,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "fatal fails waits at once (or a predicate), whether it gets a server of its own, "
         "and the dialect its clients speak",
     )
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker
+        _quiet_orphaned_worker()
     options = _read_options(config)
     session = SessionServer(options)
     config.stash[_session_key] = session
@@ -342,6 +345,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 )
             )
     return report
+
+
+def _quiet_orphaned_worker() -> None:
+    """A worker whose controller was terminated (SIGTERM) finishes its test, then cannot
+    report it: xdist's hookwrapper fails with "cannot send (already closed?)", which pluggy
+    prints as a PluggyTeardownRaisedWarning per worker. Only that message is silenced: the
+    controller is gone, and with it anyone to tell."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"(?s)A plugin raised an exception during an old-style hookwrapper teardown\."
+        r".*Hook: pytest_sessionfinish\nOSError: cannot send \(already closed\?\)",
+    )
 
 
 _NOT_NATIVE = (

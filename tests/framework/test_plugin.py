@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -246,3 +249,38 @@ def test_strict_mode_names_the_one_setting_to_add(
         "flowwright needs to your pytest configuration:" in output
     )
     result.stdout.fnmatch_lines(["*    asyncio_mode = auto"])
+
+
+def test_sigterm_to_an_xdist_controller_leaves_no_teardown_warnings(
+    suite: pytest.Pytester,
+) -> None:
+    """Workers whose controller was terminated finish their test and cannot report it; that
+    must not print a PluggyTeardownRaisedWarning ("cannot send (already closed?)") each."""
+    with socket.create_server(("127.0.0.1", 0)) as gate:
+        port = gate.getsockname()[1]
+        suite.makepyfile(
+            f"""
+            import socket
+
+            import pytest
+
+            @pytest.mark.parametrize("n", [1, 2])
+            def test_held(n):
+                with socket.create_connection(("127.0.0.1", {port})) as held:
+                    held.recv(1)  # until the outer test lets go (closes the connection)
+            """
+        )
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider"],
+            cwd=suite.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        held = [gate.accept()[0] for _ in range(2)]  # both workers are inside a test
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) == -signal.SIGTERM
+        for connection in held:
+            connection.close()  # the orphaned workers finish their tests, and try to report
+        output, _ = run.communicate(timeout=60)  # EOF: every worker has exited
+    assert b"PluggyTeardownRaisedWarning" not in output, output.decode()
+    assert b"cannot send" not in output, output.decode()
