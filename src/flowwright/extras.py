@@ -27,7 +27,8 @@ EXTRAS: dict[str, tuple[str, ...]] = {
 def _message(extra: str, feature: str, missing: str) -> str:
     return (
         f'{feature} needs the "{extra}" extra, which is not installed (no module named '
-        f'{missing!r}): pip install "flowwright[{extra}]"'
+        f'{missing!r}): pip install "flowwright[{extra}]" (from a checkout: pip install '
+        f'"/path/to/flowwright[{extra}]")'
     )
 
 
