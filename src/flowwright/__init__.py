@@ -22,10 +22,12 @@ from flowwright.errors import (
     FlowTimeoutError,
     FlowwrightError,
     FlowwrightWarning,
+    MissingExtraError,
     NoReplyError,
     ProtocolError,
     ServerExitedError,
     ServerStartError,
+    UIPageError,
     WaitAbortedError,
 )
 from flowwright.protocol import Category
@@ -59,6 +61,7 @@ __all__ = [
     "Match",
     "Message",
     "MessageCollector",
+    "MissingExtraError",
     "NoReplyError",
     "ProtocolError",
     "RemoteServer",
@@ -69,6 +72,7 @@ __all__ = [
     "Settings",
     "TestFlowRunner",
     "Turn",
+    "UIPageError",
     "WaitAbortedError",
     "__version__",
     "interpret_reply",

@@ -15,7 +15,9 @@
     ├── ProtocolError           a frame or an argument breaks the wire protocol
     ├── ClientStateError        a client method was called at the wrong time
     ├── BrowserNotFoundError    no Chromium to run UI tests with (says how to install one)
-    └── AxeNotFoundError        no axe-core script for accessibility checks (says how to get it)
+    ├── AxeNotFoundError        no axe-core script for accessibility checks (says how to get it)
+    ├── UIPageError             the UI under test answered an error status or could not be opened
+    └── MissingExtraError       (also an ImportError) a feature's extra is not installed
 
 Warnings flowwright gives (a reconnect that may have lost messages) are
 :class:`FlowwrightWarning` s.
@@ -37,10 +39,12 @@ __all__ = [
     "FlowTimeoutError",
     "FlowwrightError",
     "FlowwrightWarning",
+    "MissingExtraError",
     "NoReplyError",
     "ProtocolError",
     "ServerExitedError",
     "ServerStartError",
+    "UIPageError",
     "WaitAbortedError",
 ]
 
@@ -155,6 +159,16 @@ class BrowserNotFoundError(FlowwrightError):
 
 class AxeNotFoundError(FlowwrightError):
     """No axe-core script was found for accessibility checks; the message says how to get it."""
+
+
+class UIPageError(FlowwrightError):
+    """The UI's page answered an error status or could not be loaded at all (the message
+    names the URL, the status and the start of the body)."""
+
+
+class MissingExtraError(FlowwrightError, ImportError):
+    """A feature needs an optional extra that is not installed; the message names the
+    ``pip install "flowwright[...]"`` that brings it. Also an ``ImportError``."""
 
 
 for _name in __all__:  # printed as flowwright.X, the name users import, in every traceback

@@ -15,6 +15,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,9 @@ __all__ = [
     "pytest_configure",
     "pytest_report_header",
     "pytest_runtest_makereport",
+    "pytest_sessionfinish",
+    "pytest_terminal_summary",
+    "pytest_testnodedown",
     "pytest_unconfigure",
     "response_simulator",
     "write_recordings",
@@ -189,6 +193,8 @@ class SessionServer:
         self._runners: list[TestFlowRunner] = []
         self._failed: tuple[str, str] | None = None  # (the test that saw it, the first line)
         self.current_test = "(no test)"
+        self.keep = True
+        """Whether :attr:`workdir` outlives the session: until it is known to have passed."""
 
     def get(self) -> FlowServer:
         """The server, started (or, for ``--flow-server-url``, checked) on first use.
@@ -242,6 +248,11 @@ class SessionServer:
         for runner in self._runners:
             runner.stop()
 
+    def clean_up(self) -> None:
+        """Remove :attr:`workdir` unless the session failed and it holds something (logs)."""
+        if not self.keep or not any(self.workdir.iterdir()):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
 
 def _host_port(base_url: str) -> tuple[str, int]:
     parts = urlsplit(base_url)
@@ -262,6 +273,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "whether it gets a server of its own, the dialect its clients speak, and whether "
         "malformed frames from the server are allowed (else they fail the test at teardown)",
     )
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker
+        _quiet_orphaned_worker()
     options = _read_options(config)
     session = SessionServer(options)
     config.stash[_session_key] = session
@@ -276,6 +289,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     session = config.stash.get(_session_key, None)
     if session is not None:
         session.stop()
+        session.clean_up()
     defaults = Settings()
     for name in (
         "timeout",
@@ -296,6 +310,42 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"flowwright: server {options.describe_server()}; dialect {options.dialect.name}; "
         f"timeout {options.timeout:g}s x{options.timeout_factor:g}; workdir {session.workdir}"
     )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A passing session's workdir (server logs, storage) is removed at the end; a failed one
+    keeps it, and the terminal summary names it."""
+    server = session.config.stash.get(_session_key, None)
+    if server is None:
+        return
+    passed = exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    server.keep = bool(session.testsfailed) or not passed
+    workeroutput = getattr(session.config, "workeroutput", None)  # an xdist worker's report
+    if server.keep and workeroutput is not None and any(server.workdir.iterdir()):
+        workeroutput[_KEPT] = str(server.workdir)
+
+
+_KEPT = "flowwright_kept_workdir"
+_kept_key = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: collect each worker's kept workdir for the controller's summary."""
+    kept = getattr(node, "workeroutput", {}).get(_KEPT)
+    if kept:
+        node.config.stash.setdefault(_kept_key, []).append(kept)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    server = config.stash.get(_session_key, None)
+    kept = list(config.stash.get(_kept_key, []))
+    if server is not None and server.keep and any(server.workdir.iterdir()):
+        kept.insert(0, str(server.workdir))
+    for workdir in kept:
+        terminalreporter.write_line(
+            f"flowwright: kept {workdir} (server logs and storage of this failed session)"
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -419,6 +469,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if isinstance(error, ServerStartError):
             # The cause is all in the message; the frames (pytest-asyncio, threads) add nothing.
             report.longrepr = f"{type(error).__module__}.{type(error).__name__}: {error}"
+        _explain_strict_mode(item.config, report)
         shown = _shown_by(call.excinfo.value if call.excinfo else None)
         for index, stream in enumerate(settings.streams, 1):
             text = _transcript_section(stream, shown)
@@ -456,3 +507,45 @@ def _transcript_section(stream: FlowStream, shown: tuple[object, int] | None) ->
     skipped = len(earlier) - len(lines)
     head = [f"  … {skipped} earlier messages not shown"] if skipped else []
     return "\n".join([*head, *lines, f"  (#{shown[1]} on: in the error above)"])
+
+
+def _quiet_orphaned_worker() -> None:
+    """A worker whose controller was terminated (SIGTERM) finishes its test, then cannot
+    report it: xdist's hookwrapper fails with "cannot send (already closed?)", which pluggy
+    prints as a PluggyTeardownRaisedWarning per worker. Only that message is silenced: the
+    controller is gone, and with it anyone to tell."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"(?s)A plugin raised an exception during an old-style hookwrapper teardown\."
+        r".*Hook: pytest_sessionfinish\nOSError: cannot send \(already closed\?\)",
+    )
+
+
+_NOT_NATIVE = (
+    "async def functions are not natively supported",
+    "requested an async fixture",
+)
+
+
+def _explain_strict_mode(config: pytest.Config, report: pytest.TestReport) -> None:
+    """pytest's "async def functions are not natively supported", when pytest-asyncio is
+    installed but in strict mode (its default): say which one setting to add."""
+    text = str(report.longrepr)
+    if not any(phrase in text for phrase in _NOT_NATIVE):
+        return
+    try:
+        mode = config.getoption("asyncio_mode", None) or config.getini("asyncio_mode")
+    except ValueError:  # pytest-asyncio disabled (-p no:asyncio)
+        mode = None
+    if mode == "auto":
+        return
+    first = text.strip().splitlines()[0].rstrip(".")
+    report.longrepr = (
+        f"{first}: pytest-asyncio (installed with flowwright) runs async tests and fixtures as "
+        f"written only in auto mode, and this project runs it in {mode or 'no'} mode; add the "
+        "one setting flowwright needs to your pytest configuration:\n"
+        "    [pytest]                  (pytest.ini; in pyproject.toml: [tool.pytest.ini_options])\n"
+        "    asyncio_mode = auto\n"
+        "(or mark each async test @pytest.mark.asyncio and decorate async fixtures with "
+        "@pytest_asyncio.fixture)"
+    )

@@ -1,6 +1,6 @@
 """The Starlette app: health, the REST shapes Buttermilk's UI calls, ``WS /ws/{session_id}``,
 the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``), and the built UI
-(``frontend/``) at ``/``."""
+(package data built from ``frontend/``) at ``/``."""
 
 from __future__ import annotations
 
@@ -151,7 +151,8 @@ def create_app(
         *mcp_routes,
     ]
     if settings.server.ui_path is not None:  # last: every route above wins over a file
-        routes.append(Mount("/", app=_UI(settings.server.ui_path)))
+        ui = _UI(settings.server.ui_path, packaged=settings.server.ui_dir is None)
+        routes.append(Mount("/", app=ui))
     policy = AccessPolicy.from_settings(settings.server, bind_host)
     return Starlette(
         routes=routes,
@@ -187,24 +188,29 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=404)
 
 
-_UI_NOT_BUILT = "the UI is not built: run ./dev setup (npm ci && npm run build in frontend/)"
-
-
 class _UI:
-    """The built UI's files (``index.html`` at ``/``), or a JSON 404 saying how to build them.
+    """The built UI's files (``index.html`` at ``/``), or a JSON 404 saying why there are none.
 
     Whether the directory exists is checked per request, so building the UI while the
     server runs is enough.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, packaged: bool) -> None:
         self.directory = directory
         self.files = StaticFiles(directory=directory, html=True, check_dir=False)
+        self.missing = (
+            f"the reference UI is not part of this installation: {directory} does not exist. "
+            "It is built from a flowwright checkout (npm ci && npm run build in frontend/) "
+            "before the package is installed or its wheel is built; or set server.ui_dir to a "
+            "built UI of your own"
+            if packaged
+            else f"the UI directory {directory} (server.ui_dir) does not exist"
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # a WebSocket to any path but /ws/{session_id}
             await WebSocketClose()(scope, receive, send)
         elif not self.directory.is_dir():
-            await JSONResponse({"detail": _UI_NOT_BUILT}, status_code=404)(scope, receive, send)
+            await JSONResponse({"detail": self.missing}, status_code=404)(scope, receive, send)
         else:
             await self.files(scope, receive, send)

@@ -30,12 +30,10 @@ __all__ = [
     "Settings",
     "default_conf_dir",
     "load_settings",
+    "packaged_ui_dir",
 ]
 
 _M = TypeVar("_M", bound=BaseModel)
-
-_REPOSITORY = Path(__file__).resolve().parents[2]
-"""The checkout this package runs from: ``conf/`` and ``frontend/`` are beside ``src/``."""
 
 Role = Literal["researcher", "policy_analyst", "assistant"]
 """The agent roles this server implements (see ``agents.py``)."""
@@ -80,13 +78,18 @@ class ServerSettings(_Strict):
     allowed_hosts: list[str] = Field(default_factory=list)
     """``Host`` header values (``name`` or ``name:port``, ``name:*``, ``*``) accepted besides
     loopback names and the bind address: a guard against DNS rebinding."""
-    ui_dir: str | None = "frontend/build"
-    """The built UI, served at ``/``; relative to the repository root; ``None`` serves none."""
+    ui: bool = True
+    """Whether the UI is served at ``/`` (behind every API route)."""
+    ui_dir: str | None = None
+    """A built UI of your own to serve; ``None``: the package's own (:func:`packaged_ui_dir`).
+    A relative path is resolved against the server's working directory."""
 
     @property
     def ui_path(self) -> Path | None:
-        """``ui_dir`` resolved (relative paths against the repository root, like ``conf/``)."""
-        return None if self.ui_dir is None else _REPOSITORY / self.ui_dir
+        """The directory served at ``/``, or ``None`` when ``ui`` is off."""
+        if not self.ui:
+            return None
+        return Path(self.ui_dir).resolve() if self.ui_dir else packaged_ui_dir()
 
 
 class AgentSpec(_Strict):
@@ -148,6 +151,12 @@ def default_conf_dir() -> Path:
     package data wherever the package is installed; ``--conf-dir`` or
     ``FLOWWRIGHT_DEMO_CONF`` name another."""
     return Path(str(resources.files("flowwright_demo").joinpath("conf")))
+
+
+def packaged_ui_dir() -> Path:
+    """The reference UI as package data (``flowwright_demo/ui``), where the frontend's build
+    writes it (``npm run build`` in ``frontend/``) and the wheel ships it."""
+    return Path(str(resources.files("flowwright_demo").joinpath("ui")))
 
 
 def load_settings(

@@ -1,4 +1,5 @@
-"""The built UI (frontend/) at ``/``, behind the API routes; a clear 404 when it is not built."""
+"""The built UI (package data, built from frontend/) at ``/``, behind the API routes; a clear
+404 when it is missing, right for a wheel as for a checkout."""
 
 from __future__ import annotations
 
@@ -9,16 +10,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
+from starlette.testclient import TestClient
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+import flowwright_demo
 from flowwright.runner import TestFlowRunner
-from flowwright_demo.settings import ServerSettings, default_conf_dir
+from flowwright_demo.app import _UI  # the one class under test: its 404 for a UI-less wheel
+from flowwright_demo.settings import ServerSettings, default_conf_dir, packaged_ui_dir
 from tests.demo._client import of_type, open_client, start_server
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-INDEX = REPOSITORY / "frontend" / "build" / "index.html"
-NOT_BUILT = "the UI is not built: run ./dev setup (npm ci && npm run build in frontend/)"
+INDEX = packaged_ui_dir() / "index.html"
 
 
 def built_index() -> str:
@@ -67,39 +71,60 @@ async def test_a_websocket_to_any_other_path_is_refused(demo_server: TestFlowRun
             pass
 
 
-def server_with_ui_dir(tmp_path: Path, ui_dir: str) -> TestFlowRunner:
-    """A server whose test overlay sets ``ui_dir`` (a copy of the repository's conf/)."""
+def server_with(tmp_path: Path, setting: str) -> TestFlowRunner:
+    """A server whose test overlay adds ``setting`` (a copy of the package's conf/)."""
     conf = tmp_path / "conf"
     shutil.copytree(default_conf_dir(), conf)
     with (conf / "test" / "server.yaml").open("a", encoding="utf-8") as overlay:
-        overlay.write(f"\nui_dir: {ui_dir}\n")
+        overlay.write(f"\n{setting}\n")
     return start_server(tmp_path, "--conf-dir", str(conf))
 
 
-def test_a_missing_ui_dir_answers_404_saying_how_to_build_it(tmp_path: Path) -> None:
-    server = server_with_ui_dir(tmp_path, str(tmp_path / "missing"))
+def test_a_missing_ui_dir_answers_404_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "missing"
+    server = server_with(tmp_path, f"ui_dir: {missing}")
     try:
         with httpx.Client(base_url=server.base_url, timeout=5) as http:
             for path in ("/", "/index.html"):
                 response = http.get(path)
                 assert response.status_code == 404
-                assert response.json() == {"detail": NOT_BUILT}
+                assert response.json() == {
+                    "detail": f"the UI directory {missing} (server.ui_dir) does not exist"
+                }
             assert http.get("/health").json()["status"] == "ok"
     finally:
         assert server.stop() == 0
 
 
-def test_ui_dir_null_serves_no_ui(tmp_path: Path) -> None:
-    server = server_with_ui_dir(tmp_path, "null")
+def test_a_package_without_its_ui_says_how_it_is_built_not_to_run_dev(tmp_path: Path) -> None:
+    missing = tmp_path / "flowwright_demo" / "ui"
+    app = Starlette(routes=[Mount("/", app=_UI(missing, packaged=True))])
+    with TestClient(app) as http:
+        response = http.get("/")
+    assert response.status_code == 404
+    detail = response.json()["detail"]
+    assert detail.startswith(f"the reference UI is not part of this installation: {missing} ")
+    assert "npm ci && npm run build in frontend/" in detail
+    assert "./dev" not in detail  # advice that is wrong outside this repository
+
+
+def test_ui_false_serves_no_ui(tmp_path: Path) -> None:
+    server = server_with(tmp_path, "ui: false")
     try:
         with httpx.Client(base_url=server.base_url, timeout=5) as http:
             assert http.get("/").status_code == 404
+            assert http.get("/").text == "Not Found"
             assert http.get("/health").json()["status"] == "ok"
     finally:
         assert server.stop() == 0
 
 
-def test_ui_dir_is_resolved_against_the_repository(tmp_path: Path) -> None:
-    assert ServerSettings().ui_path == REPOSITORY / "frontend" / "build"
+def test_the_ui_is_package_data_unless_ui_dir_names_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = Path(flowwright_demo.__file__).parent
+    assert ServerSettings().ui_path == packaged_ui_dir() == package / "ui"
     assert ServerSettings(ui_dir=str(tmp_path)).ui_path == tmp_path
-    assert ServerSettings(ui_dir=None).ui_path is None
+    monkeypatch.chdir(tmp_path)
+    assert ServerSettings(ui_dir="built").ui_path == tmp_path / "built"
+    assert ServerSettings(ui=False).ui_path is None

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from flowwright.web.a11y import AXE_IN_FRONTEND, ENV_AXE_SCRIPT
+from flowwright.web.a11y import ENV_AXE_SCRIPT
 from flowwright.web.screenshot import ENV_CI
+from flowwright_demo.settings import packaged_ui_dir
 
 ROOT = Path(__file__).parents[2]
 PAGES = [
@@ -33,7 +34,7 @@ PAGES = [
     *sorted((ROOT / "docs").glob("*.md")),
     ROOT / "examples" / "tutorial" / "README.md",
 ]
-UI_BUILD = ROOT / "frontend" / "build" / "index.html"
+UI_BUILD = packaged_ui_dir() / "index.html"
 INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
 MARKER = re.compile(r"<!-- (fails|file): (.*) -->")
 
@@ -134,7 +135,7 @@ def _run_samples(directory: Path) -> dict[Sample, Outcome]:
     # A pytest of its own, not a child of this one (nor of its workers).
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     env.pop(ENV_CI, None)  # a first screenshot writes its baseline
-    env[ENV_AXE_SCRIPT] = str(ROOT / AXE_IN_FRONTEND)
+    env.pop(ENV_AXE_SCRIPT, None)  # the web extra's axe-core
     junit = directory / "junit.xml"
     done = subprocess.run(
         [

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -174,3 +178,110 @@ def test_fresh_server_marker_gives_a_test_its_own_server(suite: pytest.Pytester)
         """
     )
     suite.runpytest_subprocess().assert_outcomes(passed=2)
+
+
+def workdir_of(result: pytest.RunResult) -> Path:
+    """The session's workdir, as its header names it."""
+    found = re.search(r"; workdir (\S+)", result.stdout.str())
+    assert found, result.stdout.str()
+    return Path(found.group(1))
+
+
+def test_a_passing_session_removes_its_workdir(suite: pytest.Pytester) -> None:
+    suite.makepyfile("def test_server(flow_server): assert flow_server.base_url")
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(passed=1)
+    assert not workdir_of(result).exists()
+    assert "flowwright: kept" not in result.stdout.str()
+
+
+def test_a_failed_session_keeps_its_workdir_and_names_it(suite: pytest.Pytester) -> None:
+    suite.makepyfile("def test_server(flow_server): assert not flow_server.base_url")
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(failed=1)
+    workdir = workdir_of(result)
+    try:
+        assert (workdir / "session" / "server.log").is_file()
+        result.stdout.fnmatch_lines(
+            [f"flowwright: kept {workdir} (server logs and storage of this failed session)"]
+        )
+    finally:
+        shutil.rmtree(workdir)
+
+
+def test_under_xdist_a_failed_workers_workdir_is_named_by_the_controller(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile("def test_server(flow_server): assert not flow_server.base_url")
+    result = suite.runpytest_subprocess("-n", "1")
+    result.assert_outcomes(failed=1)
+    kept = re.findall(r"flowwright: kept (\S+) \(server logs", result.stdout.str())
+    assert len(kept) == 1, result.stdout.str()
+    try:
+        assert (Path(kept[0]) / "session" / "server.log").is_file()
+    finally:
+        shutil.rmtree(kept[0])
+
+
+@pytest.mark.parametrize(
+    ("code", "first"),
+    [
+        ("async def test_x(): pass", "async def functions are not natively supported: "),
+        (
+            "import pytest\n\n@pytest.fixture\nasync def thing(): return 1\n\n"
+            "def test_x(thing): pass",
+            "'test_x' requested an async fixture 'thing', with no plugin or hook that handled it",
+        ),
+    ],
+    ids=["test", "fixture"],
+)
+def test_strict_mode_names_the_one_setting_to_add(
+    pytester: pytest.Pytester, code: str, first: str
+) -> None:
+    pytester.makeini("[pytest]\n")  # pytest-asyncio's default: strict mode
+    pytester.makepyfile(code)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    output = result.stdout.str()
+    assert first in output
+    assert (
+        "pytest-asyncio (installed with flowwright) runs async tests and fixtures as written "
+        "only in auto mode, and this project runs it in strict mode; add the one setting "
+        "flowwright needs to your pytest configuration:" in output
+    )
+    result.stdout.fnmatch_lines(["*    asyncio_mode = auto"])
+
+
+def test_sigterm_to_an_xdist_controller_leaves_no_teardown_warnings(
+    suite: pytest.Pytester,
+) -> None:
+    """Workers whose controller was terminated finish their test and cannot report it; that
+    must not print a PluggyTeardownRaisedWarning ("cannot send (already closed?)") each."""
+    with socket.create_server(("127.0.0.1", 0)) as gate:
+        port = gate.getsockname()[1]
+        suite.makepyfile(
+            f"""
+            import socket
+
+            import pytest
+
+            @pytest.mark.parametrize("n", [1, 2])
+            def test_held(n):
+                with socket.create_connection(("127.0.0.1", {port})) as held:
+                    held.recv(1)  # until the outer test lets go (closes the connection)
+            """
+        )
+        run = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider"],
+            cwd=suite.path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        held = [gate.accept()[0] for _ in range(2)]  # both workers are inside a test
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) == -signal.SIGTERM
+        for connection in held:
+            connection.close()  # the orphaned workers finish their tests, and try to report
+        output, _ = run.communicate(timeout=60)  # EOF: every worker has exited
+    assert b"PluggyTeardownRaisedWarning" not in output, output.decode()
+    assert b"cannot send" not in output, output.decode()

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page
 
 from flowwright import AxeNotFoundError
-from flowwright.web import assert_accessible, check_accessibility, web_settings
+from flowwright.web import (
+    a11y,
+    assert_accessible,
+    check_accessibility,
+    find_axe_script,
+    web_settings,
+)
 from flowwright.web.a11y import ENV_AXE_SCRIPT
+
+
+def bundled_axe_version() -> str:
+    """The version in the header of the script the web extra installs (``/*! axe v4.12.1``)."""
+    header = find_axe_script().read_text(encoding="utf-8")[:200]
+    found = re.match(r"/\*! axe v(\d+\.\d+\.\d+)", header)
+    assert found, header
+    return found.group(1)
+
+
+@pytest.fixture(autouse=True)
+def _no_script_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The script the web extra installs, whatever the environment says."""
+    monkeypatch.delenv(ENV_AXE_SCRIPT, raising=False)
+    monkeypatch.setattr(web_settings, "axe_script", None)
+
 
 CLEAN = """<!doctype html>
 <html lang="en"><head><title>A clean page</title></head><body>
@@ -47,16 +70,18 @@ async def test_planted_violations_are_each_named(flow_context: BrowserContext) -
     with pytest.raises(AssertionError) as raised:
         await assert_accessible(page)
     text = str(raised.value)
+    version = bundled_axe_version()
     assert text.startswith(
-        "3 accessibility violation(s) on about:blank (axe-core, tags wcag2a, wcag2aa):"
+        f"3 accessibility violation(s) on about:blank (axe-core {version}, tags wcag2a, wcag2aa):"
     )
+    minor = version.rpartition(".")[0]
     for rule, impact, target in [
         ("image-alt", "critical", "#logo"),
         ("label", "critical", "#question"),
         ("color-contrast", "serious", "#faint"),
     ]:
         assert f"  {rule} [{impact}] " in text
-        assert f"https://dequeuniversity.com/rules/axe/4.14/{rule}?application=axeAPI" in text
+        assert f"https://dequeuniversity.com/rules/axe/{minor}/{rule}?application=axeAPI" in text
         assert f"    - {target}" in text
 
 
@@ -69,14 +94,40 @@ async def test_rules_include_and_exclude_narrow_the_check(flow_context: BrowserC
     await assert_accessible(page, exclude=["#logo", "#question", "#faint"])
 
 
-async def test_missing_axe_says_how_to_get_it(
-    flow_context: BrowserContext, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_the_web_extra_brings_axe_core_without_npm() -> None:
+    script = find_axe_script()
+    assert script.name == "axe.min.js"
+    assert "site-packages" in script.parts
+    assert "node_modules" not in script.parts
+    assert "Mozilla Public" in script.read_text(encoding="utf-8")[:600]  # its MPL-2.0 notice
+
+
+async def test_without_the_extra_s_package_the_error_names_the_extra(
+    flow_context: BrowserContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(ENV_AXE_SCRIPT, raising=False)
-    monkeypatch.setattr(web_settings, "axe_script", None)
-    monkeypatch.setattr(web_settings, "rootdir", tmp_path)
+    monkeypatch.setattr(a11y, "AXE_PACKAGE", "no_such_axe_package")
     page = await page_with(flow_context, CLEAN)
-    with pytest.raises(AxeNotFoundError, match="get it with 'npm install axe-core'"):
+    with pytest.raises(AxeNotFoundError) as raised:
         await assert_accessible(page)
+    assert str(raised.value).startswith(
+        "no axe-core script: the package 'no-such-axe-package' that brings it is not installed "
+        '(pip install "flowwright[web]")'
+    )
     with pytest.raises(AxeNotFoundError, match=r"'/no/axe\.js' is not a file"):
         await assert_accessible(page, axe_script="/no/axe.js")
+
+
+async def test_a_script_named_by_option_or_env_wins(
+    flow_context: BrowserContext, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    own = tmp_path / "axe.min.js"  # the bundled engine, reporting a version of its own
+    own.write_text(find_axe_script().read_text(encoding="utf-8") + '\naxe.version = "0.0.0-own";')
+    for name in ("option", "env"):
+        if name == "option":
+            monkeypatch.setattr(web_settings, "axe_script", str(own))
+        else:
+            monkeypatch.setattr(web_settings, "axe_script", None)
+            monkeypatch.setenv(ENV_AXE_SCRIPT, str(own))
+        assert find_axe_script() == own
+        with pytest.raises(AssertionError, match=r"\(axe-core 0\.0\.0-own, tags"):
+            await assert_accessible(await page_with(flow_context, PLANTED))

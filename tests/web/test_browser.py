@@ -71,6 +71,8 @@ async def test_the_system_chromium_launches_headless() -> None:
     [
         (["--flow-chromium", "/no/such/chromium"], "--flow-chromium: Chromium executable"),
         (["--flow-axe-script", "/no/axe.min.js"], "npm install axe-core"),
+        (["--flow-ui-url", "localhost:5173"], "--flow-ui-url 'localhost:5173' is neither a URL"),
+        (["--flow-ui-sockets", "ws(("], "--flow-ui-sockets 'ws((' is not a regular expression"),
     ],
 )
 def test_invalid_options_are_usage_errors(

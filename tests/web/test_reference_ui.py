@@ -9,15 +9,15 @@ baselines in ``__snapshots__/`` (``--update-snapshots`` after an intended change
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Locator, Page, expect
 
 from flowwright import Category, FlowServer, Message
 from flowwright.web import UIFlow, assert_accessible, assert_screenshot
+from flowwright_demo.settings import packaged_ui_dir
 
-BUILD = Path(__file__).parents[2] / "frontend" / "build" / "index.html"
+BUILD = packaged_ui_dir() / "index.html"
 QUESTION = "What is Meta's hate speech policy?"
 AGENTS = ["researcher", "policy_analyst"]
 
@@ -25,7 +25,7 @@ AGENTS = ["researcher", "policy_analyst"]
 @pytest.fixture(autouse=True)
 def _ui_is_built() -> None:
     """Fail, not skip, without the UI: a skipped test would pass for coverage it never gave."""
-    assert BUILD.exists(), "the UI is not built: ./dev setup builds frontend/build"
+    assert BUILD.exists(), f"the UI is not built: ./dev setup builds {BUILD.parent}"
 
 
 async def start(page: Page, question: str = QUESTION, flow: str = "osb") -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from playwright.async_api import BrowserContext, Page
 from flowwright.web import assert_screenshot, web_settings
 from flowwright.web.screenshot import ENV_CI
 from tests.web.test_browser import INI
+
+SUFFIX = f"-chromium-{sys.platform}.png"  # Playwright's <name>-<browser>-<platform>.png
 
 CARD = """<!doctype html>
 <html lang="en"><head><title>card</title><style>
@@ -48,7 +52,7 @@ async def test_the_first_run_writes_the_baseline_and_an_identical_page_passes(
 ) -> None:
     page = await card(flow_context)
     await assert_screenshot(page, "card", snapshot_dir=tmp_path)
-    assert size_of(tmp_path / "card.png") == (1024, 768)  # the fixture's fixed viewport
+    assert size_of(tmp_path / f"card{SUFFIX}") == (1024, 768)  # the fixture's fixed viewport
     await assert_screenshot(await card(flow_context), "card", snapshot_dir=tmp_path)
     assert not (tmp_path / "results").exists()
 
@@ -68,7 +72,7 @@ async def test_a_changed_page_fails_naming_the_diff_images(
     results = tmp_path / "results"
     for kind in ("expected", "actual", "diff"):
         assert f"  {kind + ':':<9} {results / f'card-{kind}.png'}" in text
-    assert f"baseline: {tmp_path / 'card.png'}" in text
+    assert f"baseline: {tmp_path / f'card{SUFFIX}'}" in text
     with Image.open(results / "card-diff.png") as diff:
         rgb = diff.convert("RGB").tobytes()
     red = sum(rgb[i : i + 3] == b"\xff\x00\x00" for i in range(0, len(rgb), 3))
@@ -97,7 +101,7 @@ async def test_an_element_alone_and_a_size_change(
     box = await page.locator(".card").bounding_box()
     assert box is not None
     width, height = round(box["width"]), round(box["height"])
-    assert size_of(tmp_path / "card-element.png") == (width, height) == (336, height)
+    assert size_of(tmp_path / f"card-element{SUFFIX}") == (width, height) == (336, height)
     await page.locator(".card").evaluate("card => card.style.width = '400px'")
     size_change = rf"is 436x{height} pixels, its baseline 336x{height}\n"
     with pytest.raises(AssertionError, match=size_change):
@@ -135,9 +139,29 @@ def test_the_plugin_keeps_baselines_beside_the_test_and_updates_them_on_request(
         """
     )
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
-    baseline = pytester.path / "__snapshots__" / "look.png"
+    baseline = pytester.path / "__snapshots__" / f"look{SUFFIX}"
     written = baseline.stat().st_mtime_ns
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
     assert baseline.stat().st_mtime_ns == written
     pytester.runpytest_subprocess("--update-snapshots").assert_outcomes(passed=1)
     assert baseline.stat().st_mtime_ns > written
+
+
+async def test_a_baseline_of_the_old_name_is_still_compared_and_a_failure_says_to_rename(
+    flow_context: BrowserContext, tmp_path: Path
+) -> None:
+    await assert_screenshot(await card(flow_context), "card", snapshot_dir=tmp_path)
+    shutil.move(tmp_path / f"card{SUFFIX}", tmp_path / "card.png")  # as named before
+    await assert_screenshot(await card(flow_context), "card", snapshot_dir=tmp_path)
+    assert not (tmp_path / f"card{SUFFIX}").exists()  # compared, not rewritten
+    with pytest.raises(AssertionError) as raised:
+        await assert_screenshot(
+            await card(flow_context, colour="#c00"), "card", snapshot_dir=tmp_path
+        )
+    text = str(raised.value)
+    assert f"baseline: {tmp_path / 'card.png'}" in text
+    assert f"rename it to card{SUFFIX}, otherwise regenerate it" in text
+    red = await card(flow_context, colour="#c00")
+    await assert_screenshot(red, "card", snapshot_dir=tmp_path, update=True)
+    assert (tmp_path / f"card{SUFFIX}").is_file()  # an update writes the new name
+    await assert_screenshot(red, "card", snapshot_dir=tmp_path)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 
-from flowwright import Category, ConnectionLostError, RemoteServer
+from flowwright import Category, ConnectionLostError, FlowTimeoutError, RemoteServer, UIPageError
 from flowwright.web import UIFlow
 from tests.framework.scripted import ScriptedServer, completed, prompt, result, scripted_server
-from tests.web.pages import socket_page
+from tests.web.pages import serve_directory, socket_page
 
 
 @pytest.fixture
@@ -117,3 +118,46 @@ async def test_describe_names_the_page_and_the_server(
     await page.set_content(socket_page(scripted.url))
     await expect(page.locator("body[data-open]")).to_be_attached()
     assert flow.describe().startswith(f"page: about:blank (socket {scripted.url}/ (open))\n")
+
+
+async def test_goto_fails_at_once_naming_an_error_status_and_the_body(
+    flow_context: BrowserContext, tmp_path: Path
+) -> None:
+    flow = UIFlow(await flow_context.new_page())
+    with serve_directory(tmp_path) as base, pytest.raises(UIPageError) as raised:
+        await flow.goto(base + "/app/")
+    assert str(raised.value).startswith(
+        f"the UI at {base}/app/ answered HTTP 404 File not found: <!DOCTYPE HTML>"
+    )
+
+
+async def test_goto_fails_at_once_when_nothing_answers(flow_context: BrowserContext) -> None:
+    with serve_directory(Path()) as base:
+        pass  # the port is free again: nothing listens there now
+    flow = UIFlow(await flow_context.new_page())
+    with pytest.raises(UIPageError, match=rf"^the UI at {base}/ could not be opened: .*REFUSED"):
+        await flow.goto(base + "/")
+
+
+async def test_a_page_that_never_opens_a_flow_socket_says_so_first(
+    flow_context: BrowserContext, scripted: ScriptedServer, tmp_path: Path
+) -> None:
+    (tmp_path / "index.html").write_text(
+        socket_page(scripted.url + "/live-reload"), encoding="utf-8"
+    )
+    with serve_directory(tmp_path) as base:
+        flow = UIFlow(await flow_context.new_page(), sockets=r"/ws/")
+        assert (await flow.goto(base + "/")) is not None
+        await expect(flow.page.locator("body[data-open]")).to_be_attached()
+        with pytest.raises(FlowTimeoutError) as raised:
+            await flow.wait_for_ui_message(timeout=0.2)
+    first = str(raised.value).splitlines()[0]
+    assert first.startswith(
+        f"the page {base}/ never opened a flow socket (it opened 1 socket(s) that the socket "
+        f"filter left out: {scripted.url}/live-reload): timed out after "
+    )
+    assert first.endswith("s waiting for prompt")
+    assert "sockets left out by the filter" in str(raised.value)
+    with pytest.raises(FlowTimeoutError, match=r"^the page .* never opened a flow socket"):
+        async with flow.expect(category="prompt", timeout=0.2):
+            pass

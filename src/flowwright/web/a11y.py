@@ -1,8 +1,11 @@
 """Accessibility checks: axe-core run inside the page, every violation named in the failure.
 
-axe-core is the npm package (``npm install axe-core``), not a Python port: the same rules a
-front-end team runs in its own tooling. It is injected into the page under test as a script
-and run there against the live DOM, so what is checked is what the browser rendered.
+axe-core is Deque's JavaScript engine, not a Python port: the same rules a front-end team runs
+in its own tooling. It is injected into the page under test as a script and run there against
+the live DOM, so what is checked is what the browser rendered. The script comes with the
+``web`` extra, from the PyPI package ``axe-playwright-python``, which ships axe-core's
+``axe.min.js`` (MPL-2.0, its notice at the top of the file): no npm needed. A script of your
+own (another axe-core version) wins when named.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +24,7 @@ if TYPE_CHECKING:
     from playwright.async_api import Page
 
 __all__ = [
-    "AXE_IN_FRONTEND",
+    "AXE_PACKAGE",
     "ENV_AXE_SCRIPT",
     "Violation",
     "assert_accessible",
@@ -29,8 +33,10 @@ __all__ = [
 ]
 
 ENV_AXE_SCRIPT = "FLOWWRIGHT_AXE_SCRIPT"
-AXE_IN_FRONTEND = Path("frontend/node_modules/axe-core/axe.min.js")
-"""Where the reference UI's ``npm ci`` puts axe-core, relative to the project root."""
+AXE_PACKAGE = "axe_playwright_python"
+"""The package of the ``web`` extra that ships axe-core's ``axe.min.js`` (as a data file of the
+package: read with importlib.resources, none of its code is run; tested with 0.1.8, which
+ships axe-core 4.12.1)."""
 
 DEFAULT_TAGS = ("wcag2a", "wcag2aa")
 
@@ -54,7 +60,8 @@ class Violation:
 
 
 def find_axe_script(axe_script: str | os.PathLike[str] | None = None) -> Path:
-    """axe-core's script: the argument, else the option, else the env var, else the frontend's.
+    """axe-core's script: the argument, else the option, else the env var, else the one the
+    ``web`` extra installs (:data:`AXE_PACKAGE`).
 
     Raises :class:`AxeNotFoundError` naming each place looked and how to get axe-core.
     """
@@ -64,17 +71,19 @@ def find_axe_script(axe_script: str | os.PathLike[str] | None = None) -> Path:
         if not path.is_file():
             raise AxeNotFoundError(
                 f"axe-core script {str(path)!r} is not a file; give the path of axe.min.js "
-                "(npm install axe-core puts it in node_modules/axe-core/axe.min.js)"
+                f"(npm install axe-core puts it in node_modules/axe-core/axe.min.js), or name "
+                f'none and use the one the "web" extra installs'
             )
         return path
-    root = web_settings.rootdir or Path.cwd()
-    path = root / AXE_IN_FRONTEND
-    if not path.is_file():
+    try:
+        path = Path(str(resources.files(AXE_PACKAGE).joinpath("axe.min.js")))
+    except ModuleNotFoundError:
+        path = None
+    if path is None or not path.is_file():
         raise AxeNotFoundError(
-            f"no axe-core script: {path} does not exist and neither --flow-axe-script (ini "
-            f"flow_axe_script) nor {ENV_AXE_SCRIPT} names one; get it with 'npm install "
-            "axe-core' (in frontend/, or anywhere and pass the path of node_modules/axe-core/"
-            "axe.min.js)"
+            f"no axe-core script: the package {AXE_PACKAGE.replace('_', '-')!r} that brings it "
+            'is not installed (pip install "flowwright[web]"), and neither --flow-axe-script '
+            f"(ini flow_axe_script) nor {ENV_AXE_SCRIPT} names one"
         )
     return path
 
@@ -131,7 +140,8 @@ async def assert_accessible(
     exclude: str | Sequence[str] | None = None,
     axe_script: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Fail, listing each violation (rule, impact, selectors, help URL), unless axe finds none.
+    """Fail, listing each violation (rule, impact, selectors, help URL) and the axe-core
+    version that found them, unless axe finds none.
 
     The arguments are :func:`check_accessibility`'s; by default WCAG 2 A and AA rules.
     """
@@ -141,9 +151,10 @@ async def assert_accessible(
         page, tags=tags, rules=rules, include=include, exclude=exclude, axe_script=axe_script
     )
     if violations:
+        version = await page.evaluate("axe.version")
         raise AssertionError(
             f"{len(violations)} accessibility violation(s) on {page.url} "
-            f"(axe-core, tags {', '.join(tags)}):\n" + "\n".join(map(str, violations))
+            f"(axe-core {version}, tags {', '.join(tags)}):\n" + "\n".join(map(str, violations))
         )
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flowwright.errors import BrowserNotFoundError
+from flowwright.extras import needs_extra
 from flowwright.web.config import web_settings
 
 if TYPE_CHECKING:
@@ -116,7 +117,8 @@ async def open_chromium(
     Finds Chromium before starting Playwright's driver, so a missing browser fails at once.
     """
     find_chromium(executable)
-    from playwright.async_api import async_playwright
+    with needs_extra("web", "launching Chromium for UI tests"):
+        from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright, executable, **options)

@@ -5,21 +5,28 @@ The page's own WebSocket frames — what the UI received and what it sent — ar
 on the flow exactly as a backend test does (``wait_for_ui_message``, ``wait_for_agent_results``,
 ``expect``...), and by default since the page's last sent frame: the click that sent it was
 the test's last action. Nothing is polled; the UI is driven with Playwright's locators.
+
+It attaches to any page, wherever its UI is served (the flow server's ``/``, a dev server on
+another port, another host): ``UIFlow(page)`` before the page opens its socket, then
+:meth:`UIFlow.goto`, which fails at once, naming the status, when the UI answers an error.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
 
-from flowwright.errors import ConnectionLostError
+from flowwright.collector import Message
+from flowwright.errors import ConnectionLostError, FlowTimeoutError, UIPageError
 from flowwright.runner import FlowServer
 from flowwright.stream import FlowStream
+from flowwright.waiter import Expectation, FailOnError, Matcher
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page, WebSocket
+    from playwright.async_api import Page, Response, WebSocket
 
 __all__ = ["UIFlow"]
 
@@ -29,9 +36,11 @@ SocketFilter = str | re.Pattern[str] | Callable[[str], bool]
 class UIFlow(FlowStream):
     """Every flow message a Playwright ``Page`` sends and receives, and the waits on them.
 
-    Attach it before the page opens its socket (before ``page.goto``): sockets opened earlier
-    are not seen. ``sockets`` picks the page's flow sockets by URL (a regex, searched, or a
-    predicate); by default every socket of the page counts. When the page's socket closes,
+    Attach it before the page opens its socket (before ``page.goto``, or use :meth:`goto`):
+    sockets opened earlier are not seen. ``sockets`` picks the page's flow sockets by URL (a
+    regex, searched, or a predicate; e.g. ``r"/ws/"`` to leave out a dev server's live-reload
+    socket); by default every socket of the page counts. A wait that times out while the page
+    has opened no flow socket says so in its first line. When the page's socket closes,
     pending waits fail with :class:`ConnectionLostError` (or ``ServerExitedError`` when the
     ``server`` flowwright started has exited); a socket the page opens later reopens them.
     """
@@ -51,6 +60,8 @@ class UIFlow(FlowStream):
         self._accepts = _socket_filter(sockets)
         self.sockets: list[WebSocket] = []
         """The page's flow sockets seen so far, oldest first."""
+        self.ignored_sockets: list[str] = []
+        """The URLs of the page's other sockets (not matching ``sockets``), oldest first."""
         self._reports: set[asyncio.Task[None]] = set()
         self._watch_server()
         page.on("websocket", self._on_websocket)
@@ -70,8 +81,99 @@ class UIFlow(FlowStream):
         """The page's newest flow socket, ``None`` until it opens one."""
         return self.sockets[-1] if self.sockets else None
 
+    async def goto(self, url: str, **options: Any) -> Response | None:
+        """Open the UI at ``url`` in the page (Playwright's ``page.goto``, same options).
+
+        Raises :class:`UIPageError` when the UI answers an error status (naming it and the
+        start of the body) or cannot be loaded at all, instead of leaving the test to time out
+        on the first element it looks for.
+        """
+        from playwright.async_api import Error as PlaywrightError
+
+        try:
+            response = await self.page.goto(url, **options)
+        except PlaywrightError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UIPageError(f"the UI at {url} could not be opened: {reason}") from None
+        if response is not None and not response.ok:
+            try:
+                body = " ".join((await response.text()).split())
+            except PlaywrightError:
+                body = ""
+            excerpt = body if len(body) <= 300 else body[:300] + "..."
+            raise UIPageError(
+                f"the UI at {url} answered HTTP {response.status} {response.status_text}"
+                + (f": {excerpt}" if excerpt else "")
+            )
+        return response
+
+    async def wait_for(
+        self,
+        matcher: Matcher | None = None,
+        *,
+        timeout: float | None = None,
+        since: int | Message | None = None,
+        description: str | None = None,
+        fail_on_error: FailOnError | None = None,
+        fail_on_end: bool = False,
+        **criteria: Any,
+    ) -> Message:
+        """:meth:`FlowStream.wait_for`; a timeout while the page has no flow socket says so."""
+        __tracebackhide__ = True
+        try:
+            return await super().wait_for(
+                matcher,
+                timeout=timeout,
+                since=since,
+                description=description,
+                fail_on_error=fail_on_error,
+                fail_on_end=fail_on_end,
+                **criteria,
+            )
+        except FlowTimeoutError as error:
+            raise self._no_socket(error) from None
+
+    @contextlib.asynccontextmanager
+    async def expect(
+        self,
+        matcher: Matcher | None = None,
+        *,
+        timeout: float | None = None,
+        description: str | None = None,
+        fail_on_error: FailOnError | None = None,
+        **criteria: Any,
+    ) -> AsyncIterator[Expectation]:
+        """:meth:`FlowStream.expect`; a timeout while the page has no flow socket says so."""
+        __tracebackhide__ = True
+        try:
+            async with super().expect(
+                matcher,
+                timeout=timeout,
+                description=description,
+                fail_on_error=fail_on_error,
+                **criteria,
+            ) as expectation:
+                yield expectation
+        except FlowTimeoutError as error:
+            raise self._no_socket(error) from None
+
+    def _no_socket(self, error: FlowTimeoutError) -> FlowTimeoutError:
+        """The timeout's first line names the real cause when no flow socket ever opened."""
+        if not self.sockets:
+            others = (
+                f" (it opened {len(self.ignored_sockets)} socket(s) that the socket filter left "
+                f"out: {', '.join(self.ignored_sockets)})"
+                if self.ignored_sockets
+                else ""
+            )
+            error.message = (
+                f"the page {self.page.url} never opened a flow socket{others}: {error.message}"
+            )
+        return error
+
     def _on_websocket(self, socket: WebSocket) -> None:
         if not self._accepts(socket.url):
+            self.ignored_sockets.append(socket.url)
             return
         self.sockets.append(socket)
         self.waiter.reopen()
@@ -96,6 +198,8 @@ class UIFlow(FlowStream):
         socket = self.socket
         if socket is None:
             state = "no flow socket opened yet"
+            if self.ignored_sockets:
+                state += f"; sockets left out by the filter: {', '.join(self.ignored_sockets)}"
         else:
             state = f"socket {socket.url} ({'closed' if socket.is_closed() else 'open'})"
         lines = [f"page: {self.page.url} ({state})"]

@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 
 from flowwright.errors import BrowserNotFoundError
+from flowwright.extras import missing_modules
 from flowwright.runner import FlowServer
 from flowwright.web.browser import CONTEXT_OPTIONS, find_chromium
 from flowwright.web.config import WebSettings, web_settings
@@ -43,6 +44,7 @@ __all__ = [
     "pytest_runtest_makereport",
     "pytest_unconfigure",
     "ui_flow",
+    "ui_url",
 ]
 
 TRACE = "trace.zip"
@@ -65,7 +67,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "--flow-axe-script",
             "flow_axe_script",
             "axe-core's axe.min.js for accessibility checks (default: $FLOWWRIGHT_AXE_SCRIPT, "
-            "else frontend/node_modules/axe-core/axe.min.js under the rootdir)",
+            "else the one the web extra installs, from axe-playwright-python)",
+        ),
+        (
+            "--flow-ui-url",
+            "flow_ui_url",
+            "where the ui_flow/flow_page fixtures open the UI under test: a full URL "
+            "(http://127.0.0.1:5173/app/) or a path on the flow server (default: the flow "
+            "server's /)",
+        ),
+        (
+            "--flow-ui-sockets",
+            "flow_ui_sockets",
+            "a regular expression searched in the URL of each socket the UI's page opens: only "
+            "matching sockets feed ui_flow (e.g. '/ws/' to leave out a dev server's live-reload "
+            "socket; default: every socket)",
         ),
         (
             "--flow-output-dir",
@@ -94,6 +110,19 @@ def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
         return value if value is not None else config.getini(name) or None
 
     chromium, axe, output = get("flow_chromium"), get("flow_axe_script"), get("flow_output_dir")
+    ui_url, ui_sockets = get("flow_ui_url"), get("flow_ui_sockets")
+    if ui_url is not None and not ui_url.startswith(("http://", "https://", "/")):
+        raise pytest.UsageError(
+            f"--flow-ui-url {ui_url!r} is neither a URL (http://..., https://...) nor a path on "
+            "the flow server (/...)"
+        )
+    if ui_sockets is not None:
+        try:
+            re.compile(ui_sockets)
+        except re.error as exc:
+            raise pytest.UsageError(
+                f"--flow-ui-sockets {ui_sockets!r} is not a regular expression: {exc}"
+            ) from None
     if chromium is not None:
         try:
             find_chromium(chromium)
@@ -104,40 +133,48 @@ def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
             f"--flow-axe-script {axe!r} is not a file: give the path of axe-core's axe.min.js "
             "(npm install axe-core puts it in node_modules/axe-core/axe.min.js)"
         )
-    root = config.rootpath
-    output_root = root / (output or "test-results")
+    output_root = config.rootpath / (output or "test-results")
     if output_root.exists() and not output_root.is_dir():
         raise pytest.UsageError(f"--flow-output-dir {str(output_root)!r} is not a directory")
     settings = WebSettings(
         chromium=chromium,
         axe_script=axe,
+        ui_url=ui_url,
+        ui_sockets=ui_sockets,
         update_snapshots=bool(get("update_snapshots")),
-        rootdir=root,
     )
     return settings, output_root
 
 
+_OPTION_FIELDS = ("chromium", "axe_script", "ui_url", "ui_sockets", "update_snapshots")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     settings, output_root = _read_settings(config)
-    for name in ("chromium", "axe_script", "update_snapshots", "rootdir"):
+    for name in _OPTION_FIELDS:
         setattr(web_settings, name, getattr(settings, name))
     config.stash[_output_root_key] = output_root
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     defaults = WebSettings()
-    for name in ("chromium", "axe_script", "update_snapshots", "rootdir"):
+    for name in _OPTION_FIELDS:
         setattr(web_settings, name, getattr(defaults, name))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
+    if missing_modules("web"):
+        return 'flowwright web: not installed (UI tests need pip install "flowwright[web]")'
     try:
         chromium = str(find_chromium())
     except BrowserNotFoundError:
         chromium = "not found (UI tests will fail; see --flow-chromium)"
     mode = "update" if web_settings.update_snapshots else "compare"
+    ui = web_settings.ui_url or "the flow server's /"
+    if web_settings.ui_sockets:
+        ui += f" (sockets matching {web_settings.ui_sockets!r})"
     return (
-        f"flowwright web: chromium {chromium}; snapshots {mode}; "
+        f"flowwright web: chromium {chromium}; UI {ui}; snapshots {mode}; "
         f"artefacts in {config.stash[_output_root_key]}"
     )
 
@@ -206,23 +243,32 @@ async def flow_context(
         await context.close()
 
 
+def ui_url(server: FlowServer) -> str:
+    """Where the UI under test is: ``--flow-ui-url`` (a path is joined to the flow server's
+    URL), else the flow server's ``/``."""
+    url = web_settings.ui_url or "/"
+    return server.base_url + url if url.startswith("/") else url
+
+
 @pytest_asyncio.fixture
 async def ui_flow(flow_context: BrowserContext, flow_server: FlowServer) -> UIFlow:
-    """A page on the server's UI (``base_url + "/"``) with a :class:`UIFlow` attached to it.
+    """A page on the UI under test with a :class:`UIFlow` attached to it.
 
-    Attached before navigation, so the socket the UI opens is caught from its first frame.
+    The UI is the flow server's ``/``, or ``--flow-ui-url``; ``--flow-ui-sockets`` chooses which
+    of its sockets feed the flow. Attached before navigation, so the socket the UI opens is
+    caught from its first frame; a UI answering an error status fails here, naming it.
     """
     from flowwright.web.flow import UIFlow
 
     page = await flow_context.new_page()
-    flow = UIFlow(page, server=flow_server)
-    await page.goto(flow_server.base_url + "/")
+    flow = UIFlow(page, server=flow_server, sockets=web_settings.ui_sockets)
+    await flow.goto(ui_url(flow_server))
     return flow
 
 
 @pytest.fixture
 def flow_page(ui_flow: UIFlow) -> Page:
-    """The page of :func:`ui_flow`: the server's UI, its socket's frames already recorded."""
+    """The page of :func:`ui_flow`: the UI under test, its socket's frames recorded."""
     return ui_flow.page
 
 

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flowwright.extras import needs_extra
 from flowwright.web.config import web_settings
 
 if TYPE_CHECKING:
     from PIL.Image import Image
     from playwright.async_api import Locator, Page
 
-__all__ = ["ENV_CI", "assert_screenshot"]
+__all__ = ["ENV_CI", "assert_screenshot", "baseline_name"]
 
 ENV_CI = "CI"
 """When set, a missing baseline fails the test (after writing it) instead of passing."""
@@ -45,9 +47,13 @@ async def assert_screenshot(
 ) -> None:
     """Compare a screenshot of ``target`` (a page or one element) with baseline ``name``.
 
-    The baseline is ``<snapshot_dir>/<name>.png`` (by default ``__snapshots__`` beside the
-    test file). Missing, it is written and the check passes (it fails under ``CI`` so a
-    forgotten baseline is noticed); with ``update`` (``--update-snapshots``) it is rewritten.
+    The baseline is ``<snapshot_dir>/<name>-<browser>-<platform>.png``, named as Playwright
+    names them (``status-completed-chromium-linux.png``; by default in ``__snapshots__`` beside
+    the test file): fonts and rendering differ between platforms, so each has its own. A
+    baseline of the older name ``<name>.png`` is still compared with when the new one is
+    missing (a failure then says to rename or regenerate it). Missing, the baseline is written
+    and the check passes (it fails under ``CI`` so a forgotten baseline is noticed); with
+    ``update`` (``--update-snapshots``) it is rewritten.
     Otherwise the shot passes when at most ``max_diff_pixels`` pixels, or at most the
     fraction ``max_diff_ratio`` of them, differ by more than ``threshold`` (0-1, pixelmatch's
     colour distance). ``mask`` locators are painted over in both, for content that changes
@@ -59,10 +65,20 @@ async def assert_screenshot(
         raise ValueError(f"screenshot name {name!r} must be a plain file name, like 'start-form'")
     name = name.removesuffix(".png")
     directory = Path(snapshot_dir) if snapshot_dir is not None else _snapshot_dir()
-    baseline = directory / f"{name}.png"
+    baseline = directory / baseline_name(target, name)
     actual_png = await _stable_screenshot(target, mask)
+    updating = web_settings.update_snapshots if update is None else update
+    legacy = directory / f"{name}.png"
+    note = ""
+    if not updating and not baseline.exists() and legacy.is_file():
+        note = (
+            f"\n  (compared with {legacy.name}, a baseline named before flowwright added the "
+            f"browser and platform: if it was made on this platform rename it to "
+            f"{baseline.name}, otherwise regenerate it here with pytest --update-snapshots)"
+        )
+        baseline = legacy
 
-    if (web_settings.update_snapshots if update is None else update) or not baseline.exists():
+    if updating or not baseline.exists():
         missing = not baseline.exists()
         directory.mkdir(parents=True, exist_ok=True)
         baseline.write_bytes(actual_png)
@@ -73,7 +89,8 @@ async def assert_screenshot(
             )
         return
 
-    from PIL import Image
+    with needs_extra("web", "comparing screenshots"):
+        from PIL import Image
 
     with Image.open(baseline) as stored, Image.open(io.BytesIO(actual_png)) as shot:
         expected, actual = stored.convert("RGBA"), shot.convert("RGBA")
@@ -83,7 +100,7 @@ async def assert_screenshot(
         raise AssertionError(
             f"screenshot {name!r} is {actual.size[0]}x{actual.size[1]} pixels, its baseline "
             f"{expected.size[0]}x{expected.size[1]}\n  baseline: {baseline}\n{paths}\n"
-            "  to accept the new look: pytest --update-snapshots"
+            "  to accept the new look: pytest --update-snapshots" + note
         )
     differing, diff = _compare(expected, actual, threshold)
     total = actual.size[0] * actual.size[1]
@@ -94,8 +111,18 @@ async def assert_screenshot(
             f"screenshot {name!r} differs from its baseline: {differing} of {total} pixels "
             f"({differing / total:.2%}) differ, {allowed} allowed (threshold {threshold:g})\n"
             f"  baseline: {baseline}\n{paths}\n"
-            "  to accept the new look: pytest --update-snapshots"
+            "  to accept the new look: pytest --update-snapshots" + note
         )
+
+
+def baseline_name(target: Page | Locator, name: str) -> str:
+    """``<name>-<browser>-<platform>.png``, as Playwright's ``toHaveScreenshot`` names them:
+    the browser that rendered ``target`` (``chromium``) and ``sys.platform`` (``linux``,
+    ``darwin``, ``win32``: Node's ``process.platform`` names)."""
+    page = getattr(target, "page", target)  # a Locator's page, or the Page itself
+    browser = page.context.browser
+    browser_name = browser.browser_type.name if browser is not None else "chromium"
+    return f"{name.removesuffix('.png')}-{browser_name}-{sys.platform}.png"
 
 
 def _snapshot_dir() -> Path:
@@ -121,8 +148,9 @@ def _compare(expected: Image, actual: Image, threshold: float) -> tuple[int, Ima
 
     pixelmatch is pure Python, so it runs only on the box around the changed pixels.
     """
-    from PIL import Image, ImageChops
-    from pixelmatch.contrib.PIL import pixelmatch
+    with needs_extra("web", "comparing screenshots"):
+        from PIL import Image, ImageChops
+        from pixelmatch.contrib.PIL import pixelmatch
 
     box = ImageChops.difference(expected, actual).getbbox(alpha_only=False)
     if box is None:

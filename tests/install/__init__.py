@@ -1,0 +1,1 @@
+"""The installed package, outside the repository."""
