@@ -14,7 +14,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from flowwright.collector import Message
 from flowwright.protocol import Category
@@ -74,6 +74,7 @@ class Fault:
     """Anything a proxy can be told to do; see :class:`FrameFault` and :class:`Refuse`."""
 
     name: ClassVar[str] = "fault"
+    _label: str | None = field(default=None, init=False, repr=False)
 
     def __str__(self) -> str:
         label = getattr(self, "_label", None)
@@ -111,6 +112,8 @@ _DEFAULTS: dict[str, Any] = {
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(str(value))  # a Category as the string it is
     if isinstance(value, re.Pattern):
         return repr(value.pattern)
     if callable(value):
@@ -140,7 +143,6 @@ class FrameFault(Fault):
     hits: list[Message] = field(default_factory=list, init=False, repr=False)
     """The frames this fault took, as the proxy recorded them."""
     _seen: int = field(default=0, init=False, repr=False)
-    _label: str | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.side not in ("server", "client", "both"):
@@ -408,6 +410,18 @@ class Refuse(Fault):
 # ---------------------------------------------------------------------- the public spelling
 
 
+F = TypeVar("F", bound="Fault")
+
+
+def _written(fault: F, name: str, *args: Any, **kwargs: Any) -> F:
+    """``fault``, describing itself as the test wrote it: ``delay(3, category='result')``."""
+    shown = [_show(arg) for arg in args] + [
+        f"{key}={_show(value)}" for key, value in kwargs.items() if value is not None
+    ]
+    fault._label = f"{name}({', '.join(shown)})"
+    return fault
+
+
 def delay(seconds: float, *, jitter: float = 0.0, **match: Any) -> Delay:
     """Hold matching frames back ``seconds`` (+ up to ``jitter``): ``delay(3, category="result")``.
 
@@ -415,22 +429,25 @@ def delay(seconds: float, *, jitter: float = 0.0, **match: Any) -> Delay:
     ``match``: ``category``, ``type``, ``agent``, ``pattern``, ``where``, ``side``, ``count``,
     ``skip`` (see :class:`FrameFault`).
     """
-    return Delay(seconds=seconds, jitter=jitter, **match)
+    fault = Delay(seconds=seconds, jitter=jitter, **match)
+    return _written(fault, "delay", seconds, jitter=jitter or None, **match)
 
 
 def drop(**match: Any) -> Drop:
     """Lose matching frames: ``drop(category="result", count=1)`` loses the first result."""
-    return Drop(**match)
+    return _written(Drop(**match), "drop", **match)
 
 
 def duplicate(times: int = 1, **match: Any) -> Duplicate:
     """Send matching frames again, ``times`` more times: ``duplicate(type="research_result")``."""
-    return Duplicate(times=times, **match)
+    shown = (times,) if times != 1 else ()
+    return _written(Duplicate(times=times, **match), "duplicate", *shown, **match)
 
 
 def reorder(after: int = 1, **match: Any) -> Reorder:
     """Let the next ``after`` frames overtake each matching one: ``reorder(category="result")``."""
-    return Reorder(after=after, **match)
+    shown = (after,) if after != 1 else ()
+    return _written(Reorder(after=after, **match), "reorder", *shown, **match)
 
 
 def corrupt(
@@ -440,29 +457,29 @@ def corrupt(
     (the first half kept), ``"wrong_type"`` (valid JSON, ``type`` kept, every other field of
     another JSON type: object → array, string → number, ...), or ``using=`` your own
     ``text -> frame`` function."""
-    return Corrupt(mode=mode, using=using, **match)
+    fault = Corrupt(mode=mode, using=using, **match)
+    shown = () if using is not None else (mode,)
+    return _written(fault, "corrupt", *shown, using=using, **match)
 
 
 def cut(after: int | None = None, **match: Any) -> Cut:
     """Cut the connection: ``cut(after=5)`` right after the 5th matching frame went through;
     ``cut(category="result")`` instead of delivering the first result (lost in the cut)."""
-    shown = ", ".join(
-        [f"after={after}"] * (after is not None)
-        + [f"{key}={_show(value)}" for key, value in match.items()]
-    )
     if after is None:
         fault = Cut(when="before", count=1, **match)
     elif after < 1:
         raise ValueError(f"cut after must be at least 1 frame, not {after}")
     else:
-        fault = Cut(when="after", skip=after - 1 + match.pop("skip", 0), count=1, **match)
-    fault._label = f"cut({shown})"
-    return fault
+        skip = after - 1 + match.pop("skip", 0)
+        fault = Cut(when="after", skip=skip, count=1, **match)
+    return _written(fault, "cut", after=after, **match)
 
 
 def refuse(seconds: float | None = None, *, count: int | None = None, status: int = 503) -> Refuse:
     """Refuse reconnects: ``refuse(seconds=2)``, ``refuse(count=3)`` (see :class:`Refuse`)."""
-    return Refuse(seconds=seconds, count=count, status=status)
+    fault = Refuse(seconds=seconds, count=count, status=status)
+    shown_status = status if status != 503 else None
+    return _written(fault, "refuse", seconds=seconds, count=count, status=shown_status)
 
 
 def throttle(
@@ -472,4 +489,8 @@ def throttle(
     **match: Any,
 ) -> Throttle:
     """A slow link for matching frames: ``throttle(2000)`` passes 2000 bytes a second."""
-    return Throttle(bytes_per_second=bytes_per_second, frames_per_second=frames_per_second, **match)
+    fault = Throttle(
+        bytes_per_second=bytes_per_second, frames_per_second=frames_per_second, **match
+    )
+    shown = (bytes_per_second,) if bytes_per_second is not None else ()
+    return _written(fault, "throttle", *shown, frames_per_second=frames_per_second, **match)
