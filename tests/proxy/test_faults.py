@@ -54,6 +54,8 @@ def test_a_fault_matches_on_meaning_and_side(collector: MessageCollector) -> Non
     assert drop(side="both").matches(reply(collector))
     assert drop(side="both").matches(result(collector))
     assert drop(where=lambda m: m.seq == 1).matches(collector[1])
+    assert drop(path="/ws/abc").matches(collector[1], "/ws/abc?resume_after=x")
+    assert not drop(path="/ws/abc").matches(collector[1], "/ws/other")
 
 
 def test_skip_then_count_bound_what_a_fault_takes(collector: MessageCollector) -> None:

@@ -96,6 +96,7 @@ _DEFAULTS: dict[str, Any] = {
     "pattern": None,
     "where": None,
     "side": "server",
+    "path": None,
     "count": None,
     "skip": 0,
     "jitter": 0.0,
@@ -127,9 +128,10 @@ class FrameFault(Fault):
 
     ``category``, ``type``, ``agent`` (role, name or id), ``pattern`` (searched in the text)
     and ``where`` (any ``Message -> bool``) must all hold for a frame to match; ``side`` says
-    whose frames are considered. Of the matching frames, the first ``skip`` pass untouched,
-    then ``count`` are taken (``None``: every one). A client's frames have no category (they
-    are ``sent``): match them on ``type``, ``pattern`` or ``where``.
+    whose frames are considered, ``path`` (searched in the path and query the client opened,
+    e.g. its session id) on which connections. Of the matching frames, the first ``skip``
+    pass untouched, then ``count`` are taken (``None``: every one). A client's frames have no
+    category (they are ``sent``): match them on ``type``, ``pattern`` or ``where``.
     """
 
     category: Category | str | None = None
@@ -138,6 +140,7 @@ class FrameFault(Fault):
     pattern: str | re.Pattern[str] | None = None
     where: Callable[[Message], bool] | None = None
     side: Side = "server"
+    path: str | None = None
     count: int | None = None
     skip: int = 0
     hits: list[Message] = field(default_factory=list, init=False, repr=False)
@@ -160,10 +163,13 @@ class FrameFault(Fault):
         """Whether it has taken all the frames it may (it then lets every frame through)."""
         return self.count is not None and len(self.hits) >= self.count
 
-    def matches(self, message: Message) -> bool:
-        """Whether ``message`` is a frame this fault is about (whatever its budget)."""
+    def matches(self, message: Message, path: str = "") -> bool:
+        """Whether ``message``, on a connection to ``path``, is a frame this fault is about
+        (whatever its budget)."""
         from_server = message.direction == "received"
         if self.side != "both" and from_server != (self.side == "server"):
+            return False
+        if self.path is not None and self.path not in path:
             return False
         return (
             (self.category is None or message.category == self.category)
@@ -173,9 +179,9 @@ class FrameFault(Fault):
             and (self.where is None or bool(self.where(message)))
         )
 
-    def take(self, message: Message) -> bool:
+    def take(self, message: Message, path: str = "") -> bool:
         """Whether this fault acts on ``message`` (it matches and the budget allows); counts."""
-        if self.exhausted or not self.matches(message):
+        if self.exhausted or not self.matches(message, path):
             return False
         self._seen += 1
         if self._seen <= self.skip:
@@ -426,8 +432,8 @@ def delay(seconds: float, *, jitter: float = 0.0, **match: Any) -> Delay:
     """Hold matching frames back ``seconds`` (+ up to ``jitter``): ``delay(3, category="result")``.
 
     The proxy keeps a socket's order, as TCP does: the frames behind a delayed one wait too.
-    ``match``: ``category``, ``type``, ``agent``, ``pattern``, ``where``, ``side``, ``count``,
-    ``skip`` (see :class:`FrameFault`).
+    ``match``: ``category``, ``type``, ``agent``, ``pattern``, ``where``, ``side``, ``path``,
+    ``count``, ``skip`` (see :class:`FrameFault`).
     """
     fault = Delay(seconds=seconds, jitter=jitter, **match)
     return _written(fault, "delay", seconds, jitter=jitter or None, **match)

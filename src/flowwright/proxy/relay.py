@@ -561,7 +561,7 @@ class FlowProxy(FlowStream):
         taken = [
             fault
             for fault in list(self.faults)
-            if isinstance(fault, FrameFault) and self._takes(fault, message)
+            if isinstance(fault, FrameFault) and self._takes(fault, message, proxied.path)
         ]
         for fault in taken:
             fault.apply(outcome, self._rng)
@@ -585,9 +585,9 @@ class FlowProxy(FlowStream):
         if outcome.cut == "after":
             lane.put(_Item("cut", lane.due(0.0)))
 
-    def _takes(self, fault: FrameFault, message: Message) -> bool:
+    def _takes(self, fault: FrameFault, message: Message, path: str) -> bool:
         try:
-            return fault.take(message)
+            return fault.take(message, path)
         except Exception as exc:  # a predicate of the test's: say so, and let the frame pass
             self.collector.note("proxy", f"{fault} could not judge proxy#{message.seq}: {exc!r}")
             return False
