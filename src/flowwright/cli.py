@@ -88,7 +88,7 @@ def _run_proxy(args: argparse.Namespace, extra: list[str]) -> int:
         )
         async with proxy:
             proxy.add(*faults)
-            print(proxy.url, flush=True)
+            print(f"{proxy.url} (HTTP and UI: {proxy.http_url})", flush=True)
             await stop.wait()
 
     try:
