@@ -148,6 +148,7 @@ def _run_conformance(args: argparse.Namespace, extra: list[str]) -> int:
     import pytest
 
     options = ["--pyargs", "flowwright.conformance", "-p", "no:cacheprovider"]
+    options += ["-o", "asyncio_default_fixture_loop_scope=function"]  # the checks' own loops
     for flag, value in (
         ("--flow-server-url", args.url),
         ("--flow-dialect", args.dialect),
