@@ -21,7 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-MODULES = ("flowwright", "flowwright.web", "flowwright.mcp", "flowwright.report")
+MODULES = (
+    "flowwright",
+    "flowwright.web",
+    "flowwright.mcp",
+    "flowwright.report",
+    "flowwright.proxy",
+    "flowwright.conformance",
+)
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 
 HEADER = """\

@@ -13,14 +13,13 @@ as expected while they last, failing the run once fixed. A table of every rule's
 the run, in the terminal and in the HTML report (``--flow-report``).
 """
 
-from flowwright.conformance.baseline import BaselineError, load_baseline, write_baseline
+from flowwright.conformance.baseline import load_baseline, write_baseline
 from flowwright.conformance.checker import PROBE_TYPE, Checker, ProbeClient
 from flowwright.conformance.rules import RULES, Rule, rule
 
 __all__ = [
     "PROBE_TYPE",
     "RULES",
-    "BaselineError",
     "Checker",
     "ProbeClient",
     "Rule",

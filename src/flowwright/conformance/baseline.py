@@ -19,35 +19,32 @@ from pathlib import Path
 
 from flowwright.conformance.rules import RULES
 
-__all__ = ["TABLE", "BaselineError", "load_baseline", "write_baseline"]
+__all__ = ["TABLE", "load_baseline", "write_baseline"]
 
 TABLE = "expected-failures"
 """The baseline file's one table."""
 
 
-class BaselineError(ValueError):
-    """A baseline file that cannot be used (missing, not TOML, an unknown rule)."""
-
-
 def load_baseline(path: Path) -> dict[str, str]:
-    """Rule id → reason, from ``path``; raises :class:`BaselineError` saying what is wrong."""
+    """Rule id → reason, from ``path``; a ``ValueError`` says what is wrong with the file
+    (missing, not TOML, another table, an unknown rule)."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise BaselineError(f"cannot read the baseline {path}: {exc.strerror}") from None
+        raise ValueError(f"cannot read the baseline {path}: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise BaselineError(f"the baseline {path} is not TOML: {exc}") from None
+        raise ValueError(f"the baseline {path} is not TOML: {exc}") from None
     unknown_tables = sorted(set(data) - {TABLE})
     if unknown_tables:
-        raise BaselineError(
+        raise ValueError(
             f"the baseline {path} has table(s) {unknown_tables}; it holds one: [{TABLE}]"
         )
     entries = data.get(TABLE, {})
     if not isinstance(entries, dict):
-        raise BaselineError(f'[{TABLE}] in {path} must be a table: rule-id = "why"')
+        raise ValueError(f'[{TABLE}] in {path} must be a table: rule-id = "why"')
     unknown = sorted(set(entries) - set(RULES))
     if unknown:
-        raise BaselineError(
+        raise ValueError(
             f"the baseline {path} names no such rule(s): {', '.join(unknown)} "
             f"(rules: {', '.join(RULES)})"
         )

@@ -14,6 +14,8 @@ from flowwright.conformance.checker import Checker
 from flowwright.conformance.plugin import options_key, rule_of
 from flowwright.runner import FlowServer
 
+__all__ = ["conformance"]
+
 _flow_key = pytest.StashKey[str]()
 
 

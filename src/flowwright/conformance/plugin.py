@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pytest
 
 from flowwright.config import settings
-from flowwright.conformance.baseline import BaselineError, load_baseline, write_baseline
+from flowwright.conformance.baseline import load_baseline, write_baseline
 from flowwright.conformance.rules import RULES, Rule
 from flowwright.report import attach
 
@@ -109,7 +109,7 @@ def _read(config: pytest.Config) -> ConformanceOptions:
         options.baseline_path = Path(path)
         try:
             options.baseline = load_baseline(options.baseline_path)
-        except BaselineError as exc:
+        except ValueError as exc:
             raise pytest.UsageError(f"--conformance-baseline: {exc}") from None
     if path := get("conformance_write_baseline"):
         options.write_baseline = Path(path)

@@ -9,6 +9,8 @@ from flowwright.conformance.checker import Checker, ProbeClient
 from flowwright.errors import FlowTimeoutError, WaitAbortedError
 from flowwright.protocol import Category
 
+__all__: list[str] = []  # checks: pytest collects them, nobody imports them
+
 pytestmark = pytest.mark.asyncio  # whatever asyncio_mode the running suite has
 
 

@@ -6,6 +6,8 @@ import pytest
 
 from flowwright.conformance.checker import Checker
 
+__all__: list[str] = []  # checks: pytest collects them, nobody imports them
+
 pytestmark = pytest.mark.asyncio  # whatever asyncio_mode the running suite has
 
 

@@ -11,6 +11,8 @@ from flowwright.conformance.checker import Checker
 from flowwright.errors import FlowTimeoutError, WaitAbortedError
 from flowwright.proxy import FlowProxy, cut
 
+__all__: list[str] = []  # checks: pytest collects them, nobody imports them
+
 pytestmark = pytest.mark.asyncio  # whatever asyncio_mode the running suite has
 
 
