@@ -131,6 +131,7 @@ class _Lane:
         self.queue: asyncio.Queue[_Item] = asyncio.Queue()
         self.last_due = 0.0
         self.held: list[_Held] = []
+        self.cutting = False  # a cut is on its way: what arrives now is lost with it
 
     @property
     def arrow(self) -> str:
@@ -557,6 +558,9 @@ class FlowProxy(FlowStream):
         message = self.collector.append(
             data, direction="received" if lane.side == "server" else "sent"
         )
+        if lane.cutting or proxied.state == "cut":
+            self.collector.note("proxy", f"{_describe(message)} lost in the cut")
+            return
         outcome = Outcome(data)
         taken = [
             fault
@@ -572,6 +576,7 @@ class FlowProxy(FlowStream):
                 f"({proxied.label}, {lane.arrow}; {', '.join(map(str, taken))})",
             )
         if outcome.cut == "before":
+            lane.cutting = True
             lane.put(_Item("cut", lane.due(outcome.delay)))
             return
         due = lane.due(outcome.delay, outcome.transfer)
@@ -583,6 +588,7 @@ class FlowProxy(FlowStream):
             lane.put(*items)
             lane.passed()
         if outcome.cut == "after":
+            lane.cutting = True
             lane.put(_Item("cut", lane.due(0.0)))
 
     def _takes(self, fault: FrameFault, message: Message, path: str) -> bool:
