@@ -47,7 +47,7 @@ def _add_proxy(commands: Any) -> None:
         "proxy",
         help="a fault-injecting WebSocket and HTTP proxy in front of a flow server",
         description="Listen on 127.0.0.1, relay every WebSocket and HTTP request to --target, "
-        "injecting the --fault s given; print the proxy's URL, then one line per thing it "
+        "injecting each --fault given; print the proxy's URL, then one line per thing it "
         "does. Stop with Ctrl-C or SIGTERM.",
     )
     parser.add_argument("--target", required=True, help="the server: ws://host:port or http://")
