@@ -29,6 +29,8 @@ MODULES = (
     "flowwright.web",
     "flowwright.mcp",
     "flowwright.report",
+    "flowwright.proxy",
+    "flowwright.conformance",
 )
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 

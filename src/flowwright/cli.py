@@ -1,9 +1,14 @@
-"""The ``flowwright`` command: tools that run beside a test suite.
+"""The ``flowwright`` command: one subcommand per tool, each in its own small function.
 
-``flowwright replay SESSION.jsonl [--port 0] [--speed max]`` serves a recorded session (see
-:mod:`flowwright.replay`). Each subcommand is one small function; servers print their URL on
-one line once they listen (so ``--flow-server-cmd`` can start them) and exit 0 on SIGTERM or
-SIGINT; a usage error exits 2.
+    flowwright proxy --target ws://127.0.0.1:8000 [--port 0] [--fault "delay 3 category=result"]
+    flowwright conformance [ws://127.0.0.1:8000] [--dialect buttermilk] [--baseline FILE]
+    flowwright replay SESSION.jsonl [--port 0] [--speed max]
+
+Servers print their URL on one line once they listen (so ``--flow-server-cmd`` can start
+them) and exit 0 on SIGTERM or SIGINT; a usage error exits 2.
+
+A subcommand is two functions: ``_add_<name>(subparsers)`` declares its arguments and sets
+``run``; ``_run_<name>(args, extra)`` does it and returns the exit status.
 """
 
 from __future__ import annotations
@@ -11,28 +16,159 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from flowwright.errors import ProtocolError
+__all__ = ["main", "parse_fault"]
 
-__all__ = ["main"]
-
-USAGE_ERROR = 2
+Runner = Callable[[argparse.Namespace, list[str]], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one subcommand; returns the exit code."""
-    parser = argparse.ArgumentParser(prog="flowwright", description=__doc__.splitlines()[0])
+    """Run ``flowwright <command> ...``; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        prog="flowwright",
+        description="Integration testing for long-running, event-driven, multi-agent flows.",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_proxy(commands)
+    _add_conformance(commands)
     _add_replay(commands)
-    args = parser.parse_args(argv)
-    run: Callable[[argparse.Namespace], int] = args.run
-    return run(args)
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    run: Runner = args.run
+    return run(args, extra)
 
 
-def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+# ---------------------------------------------------------------------- proxy
+
+
+def _add_proxy(commands: Any) -> None:
+    parser = commands.add_parser(
+        "proxy",
+        help="a fault-injecting WebSocket and HTTP proxy in front of a flow server",
+        description="Listen on 127.0.0.1, relay every WebSocket and HTTP request to --target, "
+        "injecting each --fault given; print the proxy's URL, then one line per thing it "
+        "does. Stop with Ctrl-C or SIGTERM.",
+    )
+    parser.add_argument("--target", required=True, help="the server: ws://host:port or http://")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a fault, as NAME [ARG] [key=value ...]: 'drop category=result count=1', "
+        "'delay 3 category=result jitter=0.5', 'cut after=5', 'refuse seconds=10', "
+        "'throttle 2000', 'corrupt truncate type=research_result' (repeatable)",
+    )
+    parser.add_argument("--dialect", default=None, help="flowwright (default), buttermilk, ...")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the jitter (default 0)")
+    parser.set_defaults(run=_run_proxy)
+
+
+def _run_proxy(args: argparse.Namespace, extra: list[str]) -> int:
+    from flowwright.proxy import FlowProxy
+
+    try:
+        faults = [parse_fault(spec) for spec in args.fault]
+        proxy = FlowProxy(args.target, port=args.port, dialect=args.dialect, seed=args.seed)
+    except (ValueError, TypeError) as exc:
+        print(f"flowwright proxy: {exc}", file=sys.stderr)
+        return 2
+
+    async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        proxy.collector.subscribe(
+            lambda message: (
+                print(message.summary(200), flush=True) if message.direction == "note" else None
+            )
+        )
+        async with proxy:
+            proxy.add(*faults)
+            print(f"{proxy.url} (HTTP and UI: {proxy.http_url})", flush=True)
+            await stop.wait()
+
+    try:
+        asyncio.run(serve())
+    except OSError as exc:
+        print(f"flowwright proxy: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def parse_fault(spec: str) -> Any:
+    """A fault from its command-line spelling: ``"delay 3 category=result"`` is
+    ``delay(3, category="result")``. Values are numbers where they read as numbers."""
+    from flowwright import proxy
+
+    names = ["corrupt", "cut", "delay", "drop", "duplicate", "refuse", "reorder", "throttle"]
+    makers = {name: getattr(proxy, name) for name in names}
+    words = shlex.split(spec)
+    if not words or words[0] not in makers:
+        raise ValueError(f"unknown fault {spec!r}: use one of {', '.join(sorted(makers))}")
+    positional = [_value(word) for word in words[1:] if "=" not in word]
+    keywords = dict(word.split("=", 1) for word in words[1:] if "=" in word)
+    try:
+        return makers[words[0]](*positional, **{k: _value(v) for k, v in keywords.items()})
+    except TypeError as exc:
+        raise ValueError(f"fault {spec!r}: {exc}") from None
+
+
+def _value(text: str) -> Any:
+    for kind in (int, float):
+        with contextlib.suppress(ValueError):
+            return kind(text)
+    return text
+
+
+# ---------------------------------------------------------------------- conformance
+
+
+def _add_conformance(commands: Any) -> None:
+    parser = commands.add_parser(
+        "conformance",
+        help="check a flow server against the protocol's rules",
+        description="Run the conformance suite (pytest --pyargs flowwright.conformance) "
+        "against URL, or against the embedded reference server when no URL is given. "
+        "Arguments it does not know go to pytest (e.g. --flow-report=report.html).",
+    )
+    parser.add_argument("url", nargs="?", default=None, help="the server: ws://host:port")
+    parser.add_argument("--dialect", default=None, help="flowwright (default), buttermilk, ...")
+    parser.add_argument(
+        "--baseline", default=None, metavar="FILE", help="known deviations (TOML): see the docs"
+    )
+    parser.add_argument("--flow", default=None, help="the flow the checks run (default: osb)")
+    parser.set_defaults(run=_run_conformance, passes_extra=True)
+
+
+def _run_conformance(args: argparse.Namespace, extra: list[str]) -> int:
+    import pytest
+
+    options = ["--pyargs", "flowwright.conformance", "-p", "no:cacheprovider"]
+    options += ["-o", "asyncio_default_fixture_loop_scope=function"]  # the checks' own loops
+    for flag, value in (
+        ("--flow-server-url", args.url),
+        ("--flow-dialect", args.dialect),
+        ("--conformance-baseline", args.baseline),
+        ("--conformance-flow", args.flow),
+    ):
+        if value is not None:
+            options += [flag, value]
+    return int(pytest.main([*options, *extra]))
+
+
+# ---------------------------------------------------------------------- replay
+
+
+def _add_replay(commands: Any) -> None:
     parser = commands.add_parser(
         "replay",
         help="serve a recorded session (JSONL) over a real WebSocket",
@@ -46,37 +182,35 @@ def _add_replay(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         default="1",
         help="times the recorded pace (e.g. 10), or 'max' for no delays (default 1)",
     )
-    parser.set_defaults(run=_replay)
+    parser.set_defaults(run=_run_replay)
 
 
-def _replay(args: argparse.Namespace) -> int:
+def _run_replay(args: argparse.Namespace, extra: list[str]) -> int:
+    from flowwright.errors import ProtocolError
     from flowwright.replay import ReplayServer, parse_speed
 
     try:
-        speed = parse_speed(args.speed)
-        server = ReplayServer(args.recording, speed=speed, port=args.port)
+        server = ReplayServer(args.recording, speed=parse_speed(args.speed), port=args.port)
     except (ValueError, ProtocolError) as exc:
         print(f"flowwright replay: {exc}", file=sys.stderr)
-        return USAGE_ERROR
+        return 2
 
     async def serve() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
         async with server:
             print(server.base_url, flush=True)
-            await _until_signalled()
+            await stop.wait()
 
-    asyncio.run(serve())
+    try:
+        asyncio.run(serve())
+    except OSError as exc:
+        print(f"flowwright replay: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
-async def _until_signalled() -> None:
-    """Return on SIGTERM or SIGINT (a clean stop, exit code 0)."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):  # not on every platform
-            loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-
-
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # python -m flowwright.cli, as the console script does
     sys.exit(main())

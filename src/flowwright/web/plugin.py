@@ -13,6 +13,7 @@ having to run in a session-wide loop.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import pytest_asyncio
 
+from flowwright.config import settings
 from flowwright.errors import BrowserNotFoundError
 from flowwright.extras import missing_modules
 from flowwright.runner import FlowServer
@@ -260,9 +262,12 @@ async def ui_flow(flow_context: BrowserContext, flow_server: FlowServer) -> UIFl
     """
     from flowwright.web.flow import UIFlow
 
+    server = flow_server
+    if settings.server is not None:  # the test's own: a fresh one, or flow_proxy in front
+        server = await asyncio.to_thread(settings.server)
     page = await flow_context.new_page()
-    flow = UIFlow(page, server=flow_server, sockets=web_settings.ui_sockets)
-    await flow.goto(ui_url(flow_server))
+    flow = UIFlow(page, server=server, sockets=web_settings.ui_sockets)
+    await flow.goto(ui_url(server))
     return flow
 
 
