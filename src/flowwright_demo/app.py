@@ -1,6 +1,6 @@
 """The Starlette app: health, the REST shapes Buttermilk's UI calls, ``WS /ws/{session_id}``,
-the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``), and the built UI
-(``frontend/``) at ``/``."""
+the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``, built on first use
+by ``mcp_endpoint.py``), and the built UI (``frontend/``) at ``/``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM
-from flowwright_demo.mcp_server import create_mcp_server
+from flowwright_demo.mcp_endpoint import LazyMCPEndpoint
 from flowwright_demo.sessions import SessionRegistry
 from flowwright_demo.settings import FlowDefinition, Settings
 
@@ -36,10 +36,8 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         grace_seconds=settings.server.resume_grace_seconds,
         on_expire=engine.abandon,
     )
-    mcp = create_mcp_server(engine, storage)
-    # The MCP app's routes (/mcp), not the app: a mounted app's lifespan never runs, so its
-    # session manager runs in this app's lifespan instead.
-    mcp_routes = mcp.streamable_http_app(host=settings.server.host).routes
+    # The MCP SDK is imported, and the MCP server built, on the first request to /mcp.
+    mcp = LazyMCPEndpoint(engine, storage, settings.server.host)
 
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
@@ -90,7 +88,7 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with mcp.session_manager.run():
+        async with mcp.running():
             yield
         await engine.shutdown()
         registry.shutdown()
@@ -102,7 +100,7 @@ def create_app(settings: Settings, storage: Path, corpus: Corpus, llm: LLM) -> S
         Route("/api/flows/{flow}/info", flow_info),
         Route("/api/flows/{flow}/datasets/{dataset}/records", records),
         WebSocketRoute("/ws/{session_id}", websocket),
-        *mcp_routes,
+        Route("/mcp", mcp),  # an ASGI app, not a function: it takes every method
     ]
     if settings.server.ui_path is not None:  # last: every route above wins over a file
         routes.append(Mount("/", app=_UI(settings.server.ui_path)))
