@@ -8,14 +8,14 @@ for; until then the SDK is not even imported.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
-import anyio.abc
 from starlette.routing import Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -29,8 +29,8 @@ class LazyMCPEndpoint:
     """An ASGI app for ``/mcp`` that builds the real one on first use.
 
     The MCP session manager must be entered and left in one task that lives as long as the
-    server, so :meth:`running` (entered in the app's lifespan) holds a task group, and the
-    first request starts the manager in a task of that group, not in its own.
+    server: the first request starts that task, :meth:`running` (the app's lifespan) ends
+    it. Plain asyncio, not anyio: importing anyio here would cost the boot it saves.
     """
 
     def __init__(self, engine: FlowEngine, storage: Path, host: str) -> None:
@@ -38,8 +38,9 @@ class LazyMCPEndpoint:
         self._storage = storage
         self._host = host
         self._app: ASGIApp | None = None
-        self._group: anyio.abc.TaskGroup | None = None
-        self._lock = anyio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._running = False
+        self._lock = asyncio.Lock()
 
     @property
     def started(self) -> bool:
@@ -49,13 +50,15 @@ class LazyMCPEndpoint:
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """The server's lifetime (its lifespan): on exit, a started MCP server stops."""
-        async with anyio.create_task_group() as group:
-            self._group = group
-            try:
-                yield
-            finally:
-                self._group = None
-                group.cancel_scope.cancel()
+        self._running = True
+        try:
+            yield
+        finally:
+            self._running = False
+            if self._task is not None:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         app = self._app or await self._start()
@@ -64,20 +67,27 @@ class LazyMCPEndpoint:
     async def _start(self) -> ASGIApp:
         async with self._lock:  # concurrent first requests build it once
             if self._app is None:
-                if self._group is None:
+                if not self._running:
                     raise RuntimeError("/mcp was called outside the app's lifespan")
-                self._app = await self._group.start(self._serve)
+                ready: asyncio.Future[ASGIApp] = asyncio.get_running_loop().create_future()
+                self._task = asyncio.create_task(self._serve(ready), name="mcp-session-manager")
+                self._app = await ready
         return self._app
 
-    async def _serve(self, *, task_status: anyio.abc.TaskStatus[ASGIApp]) -> None:
-        # In a thread: the import takes long enough to stall every WebSocket session.
-        module = await anyio.to_thread.run_sync(
-            importlib.import_module, "flowwright_demo.mcp_server"
-        )
-        server = module.create_mcp_server(self._engine, self._storage)
-        # Its routes, as before this endpoint was lazy, without the SDK app's own lifespan
-        # (the session manager runs here instead).
-        router = Router(routes=server.streamable_http_app(host=self._host).routes)
+    async def _serve(self, ready: asyncio.Future[ASGIApp]) -> None:
+        try:
+            # In a thread: the import takes long enough to stall every WebSocket session.
+            module = await asyncio.to_thread(importlib.import_module, "flowwright_demo.mcp_server")
+            server = module.create_mcp_server(self._engine, self._storage)
+            # Its routes, as before this endpoint was lazy, without the SDK app's own
+            # lifespan (the session manager runs here instead).
+            router = Router(routes=server.streamable_http_app(host=self._host).routes)
+        except asyncio.CancelledError:  # the server stops while the first request waits
+            ready.cancel()
+            raise
+        except Exception as exc:  # that request fails with it; the next one tries again
+            ready.set_exception(exc)
+            return
         async with server.session_manager.run():
-            task_status.started(router)
-            await anyio.sleep_forever()
+            ready.set_result(router)
+            await asyncio.Event().wait()  # until the lifespan cancels this task
