@@ -30,7 +30,6 @@ from flowwright_demo.app import create_app
 from flowwright_demo.corpus import Corpus, CorpusError
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM, create_llm
-from flowwright_demo.mcp_server import serve_stdio
 from flowwright_demo.sessions import TOKEN_PARAM
 from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
 
@@ -164,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_file = args.log_file or (storage / server.log_file if server.log_file else None)
     _configure_logging(server, log_file)
     if args.mcp_stdio:
+        from flowwright_demo.mcp_server import serve_stdio  # the MCP SDK: only when needed
+
         asyncio.run(serve_stdio(FlowEngine(settings, corpus, llm), storage))
         return 0
 

@@ -97,10 +97,16 @@ class Researcher(Agent):
         )
         result = ResearchResult(
             literature=[
-                Literature(summary=summarise(doc.text, task.question), source=doc.source)
+                # citation: what Buttermilk's UI shows for each item; source: what ours shows
+                Literature(
+                    summary=summarise(doc.text, task.question),
+                    source=doc.source,
+                    citation=doc.source,
+                )
                 for doc in documents
             ],
             response=response,
+            summary=response,  # the main text of a research_result in Buttermilk's UI
         )
         return AgentOutput(envelope(MessageType.RESEARCH_RESULT, result, agent=self.info), response)
 
@@ -139,12 +145,13 @@ class Assistant(Agent):
 class Host(Agent):
     """The flow's voice toward the human: prompts, acknowledgements and the final summary."""
 
-    def __init__(self, corpus: Corpus, llm: LLM) -> None:
+    def __init__(self, corpus: Corpus, llm: LLM, model: str | None = None) -> None:
         info = AgentInfo(
             agent_id="host",
             role="host",
             agent_name="Host",
             description="runs the flow and talks to the human",
+            parameters=_parameters("host", model),
         )
         super().__init__(info, corpus, llm)
 
@@ -170,12 +177,20 @@ AGENT_TYPES: dict[Role, type[Agent]] = {
 """The class behind each role a flow's YAML may name."""
 
 
-def create_agent(spec: AgentSpec, corpus: Corpus, llm: LLM) -> Agent:
-    """The agent for one entry of a flow's ``agents:`` list (ids are ``<role>-1``)."""
+def create_agent(spec: AgentSpec, corpus: Corpus, llm: LLM, model: str | None = None) -> Agent:
+    """The agent for one entry of a flow's ``agents:`` list (ids are ``<role>-1``); ``model``
+    names its LLM in ``agent_info.parameters``."""
     info = AgentInfo(
         agent_id=f"{spec.role}-1",
         role=spec.role,
         agent_name=spec.name,
         description=spec.description,
+        parameters=_parameters(spec.role, model),
     )
     return AGENT_TYPES[spec.role](info, corpus, llm)
+
+
+def _parameters(role: str, model: str | None) -> dict[str, str] | None:
+    """``agent_info.parameters`` as Buttermilk's UI reads them for an agent's tags: ``model``
+    (shown beside the sender), ``role`` (its four-letter tag)."""
+    return {"model": model, "role": role} if model is not None else None

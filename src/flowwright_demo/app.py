@@ -1,6 +1,6 @@
 """The Starlette app: health, the REST shapes Buttermilk's UI calls, ``WS /ws/{session_id}``,
-the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``), and the built UI
-(package data built from ``frontend/``) at ``/``."""
+the flows as MCP tools over Streamable HTTP at ``/mcp`` (``mcp_server.py``, built on first use
+by ``mcp_endpoint.py``), and the built UI (package data built from ``frontend/``) at ``/``."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from flowwright_demo.access import AccessGuard, AccessPolicy, deny
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM
-from flowwright_demo.mcp_server import create_mcp_server
+from flowwright_demo.mcp_endpoint import LazyMCPEndpoint
 from flowwright_demo.sessions import (
     CLEAN_CLOSE_CODES,
     FORBIDDEN,
@@ -64,10 +64,8 @@ def create_app(
         on_end=engine.abandon,
         max_sessions=max_sessions,
     )
-    mcp = create_mcp_server(engine, storage)
-    # The MCP app's routes (/mcp), not the app: a mounted app's lifespan never runs, so its
-    # session manager runs in this app's lifespan instead.
-    mcp_routes = mcp.streamable_http_app(host=settings.server.host).routes
+    # The MCP SDK is imported, and the MCP server built, on the first request to /mcp.
+    mcp = LazyMCPEndpoint(engine, storage, settings.server.host)
 
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
@@ -136,7 +134,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with mcp.session_manager.run():
+        async with mcp.running():
             yield
         await engine.shutdown()
         registry.shutdown()
@@ -148,7 +146,7 @@ def create_app(
         Route("/api/flows/{flow}/info", flow_info),
         Route("/api/flows/{flow}/datasets/{dataset}/records", records),
         WebSocketRoute("/ws/{session_id}", websocket),
-        *mcp_routes,
+        Route("/mcp", mcp),  # an ASGI app, not a function: it takes every method
     ]
     if settings.server.ui_path is not None:  # last: every route above wins over a file
         ui = _UI(settings.server.ui_path, packaged=settings.server.ui_dir is None)

@@ -8,6 +8,8 @@ Input is data: each frame is size-checked, JSON-decoded and validated with
 ``flowwright.protocol.parse_client`` before anything acts on it. Whatever cannot be used is
 answered with a ``system_error`` that names the problem, on that session only; the
 connection stays open (Buttermilk drops such input silently, which leaves a test hanging).
+The bookkeeping frames of Buttermilk's own UI (:data:`IGNORED_TYPES`) are not errors: they
+are logged, and answered at most with an informational ``system_message``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +27,7 @@ from starlette.websockets import WebSocket
 
 from flowwright.protocol import (
     ErrorPayload,
+    FlowEvent,
     ManagerResponse,
     MessageType,
     RunFlow,
@@ -35,18 +39,30 @@ from flowwright_demo.agents import Host, create_agent
 from flowwright_demo.corpus import Corpus, Document
 from flowwright_demo.flows import FLOWS
 from flowwright_demo.llm import LLM
-from flowwright_demo.run import FlowParams, FlowRun
+from flowwright_demo.run import FlowParams, FlowRun, with_preview
 from flowwright_demo.sessions import ResumeError, Session
 from flowwright_demo.settings import FlowDefinition, Settings
 
-__all__ = ["FAULTS_OFF", "IGNORED_TYPES", "MAX_DEPTH", "FlowEngine", "Refused"]
+__all__ = ["FAULTS_OFF", "IGNORED_TYPES", "MAX_DEPTH", "FlowEngine", "Refused", "UIBookkeeping"]
 
 logger = logging.getLogger(__name__)
 
 IGNORED_TYPES = frozenset(
     {"pull_task", "pull_tox", "TaskProcessingStarted", "TaskProcessingComplete"}
 )
-"""Messages Buttermilk's UI sends that this server does not act on (answered with an error)."""
+"""Messages Buttermilk's UI sends that this server does not act on: accepted and logged, never
+refused. ``TaskProcessingStarted``/``Complete`` come with its Interrupt/Resume button, right
+after the ``manager_response`` that does the work; ``pull_task``/``pull_tox`` ask its server
+to fetch a record and run a flow on it, which this server cannot (it says so)."""
+
+_PULL_TYPES = frozenset({"pull_task", "pull_tox"})
+
+
+@dataclass(frozen=True, slots=True)
+class UIBookkeeping:
+    """A frame of :data:`IGNORED_TYPES`: read, logged, not acted on."""
+
+    type: str
 
 
 MAX_DEPTH = 32
@@ -91,6 +107,8 @@ class FlowEngine:
             request = self._decode(session, message)
             if isinstance(request, RunFlow):
                 await self.start(session, request)
+            elif isinstance(request, UIBookkeeping):
+                await self._bookkeeping(session, request)
             else:
                 self._manager_response(session, request)
         except Refused as refusal:
@@ -115,11 +133,23 @@ class FlowEngine:
     async def _refuse(self, session: Session, reason: str) -> None:
         logger.info("! %s refused: %s", session.id, reason)
         error = ErrorPayload(source="server", content=reason)
-        await session.send(envelope(MessageType.SYSTEM_ERROR, error))
+        await session.send(with_preview(envelope(MessageType.SYSTEM_ERROR, error)))
+
+    async def _bookkeeping(self, session: Session, frame: UIBookkeeping) -> None:
+        logger.info("= %s %s from Buttermilk's UI: nothing to do", session.id, frame.type)
+        if frame.type in _PULL_TYPES:
+            note = FlowEvent(
+                source="server",
+                content=f"{frame.type} is not supported by this server: pick a flow (and a "
+                "record) and run it",
+            )
+            await session.send(with_preview(envelope(MessageType.SYSTEM_MESSAGE, note)))
 
     # ------------------------------------------------------------------ decoding
 
-    def _decode(self, session: Session, message: Mapping[str, Any]) -> RunFlow | ManagerResponse:
+    def _decode(
+        self, session: Session, message: Mapping[str, Any]
+    ) -> RunFlow | ManagerResponse | UIBookkeeping:
         text = message.get("text")
         if text is None:
             data = message.get("bytes") or b""
@@ -144,7 +174,7 @@ class FlowEngine:
         if kind is not None and not isinstance(kind, str):
             raise Refused(f"'type' must be a string, got {_json_type(kind)}")
         if data.get("type") in IGNORED_TYPES:
-            raise Refused(f"this server does not act on {data['type']!r} messages")
+            return UIBookkeeping(data["type"])
         try:
             request = parse_client(data)
         except ValueError as exc:
@@ -196,19 +226,20 @@ class FlowEngine:
                 f"invalid run_flow parameters for {name!r}: {describe_validation_error(exc)}"
             ) from None
         record = self._record(params.record_id) if params.record_id is not None else None
+        # No question (Buttermilk's UI sends none): the flow asks for it at its first prompt.
         question = params.prompt or params.query or (record and _question_about(record, params))
-        if not question:
-            raise Refused(f"run_flow {name!r} needs a 'prompt', a 'query' or a 'record_id'")
         specs = {spec.role: spec for spec in definition.agents}
+        model = self.settings.server.llm
         return FlowRun(
             flow_name=name,
             session=session,
-            question=question,
+            question=question or None,
             record=record,
             agents=[
-                create_agent(specs[role], self.corpus, self.llm) for role in definition.step_roles
+                create_agent(specs[role], self.corpus, self.llm, model)
+                for role in definition.step_roles
             ],
-            host=Host(self.corpus, self.llm),
+            host=Host(self.corpus, self.llm, model),
             options=params.options(definition.options),
             faults=faults,
         )

@@ -199,6 +199,9 @@ def create_mcp_server(engine: FlowEngine, storage: Path) -> MCPServer:
 
         Reports progress once per finished agent step.
         """
+        if not (prompt or record_id):
+            # Over the WebSocket the flow would ask for its question; here nobody could answer.
+            raise ToolError(f"run_flow {flow!r} needs a 'prompt' or a 'record_id'")
         definition = settings.flows.get(flow)
         total = len(definition.step_roles) if definition and definition.kind == "pipeline" else None
         done = 0
@@ -226,7 +229,7 @@ def create_mcp_server(engine: FlowEngine, storage: Path) -> MCPServer:
         finally:
             session.close()
         assert definition is not None  # engine.start refuses unknown flows
-        transcript = _transcript(flow, definition.kind, run.question, session.messages)
+        transcript = _transcript(flow, definition.kind, run.question or "", session.messages)
         return CallToolResult(
             content=[TextContent(type="text", text=_as_text(transcript))],
             structured_content=transcript.model_dump(mode="json"),

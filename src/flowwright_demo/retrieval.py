@@ -8,12 +8,13 @@ same text always gives the same terms, so rankings are reproducible.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]
-
 if TYPE_CHECKING:
+    from rank_bm25 import BM25Okapi  # type: ignore[import-untyped]
+
     from flowwright_demo.corpus import Document
 
 __all__ = ["BM25Index", "Hit", "stem", "tokenize"]
@@ -75,19 +76,31 @@ class BM25Index:
 
     Ties are broken by ``doc_id`` and documents that share no term with the query are never
     returned, so results are deterministic and always at least loosely relevant.
+
+    Built on the first search, not on creation: ``rank_bm25`` brings numpy, whose import
+    would otherwise be a good part of the server's boot.
     """
 
     def __init__(self, documents: Sequence[Document]) -> None:
         self._documents = tuple(documents)
-        tokenized = [tokenize(f"{doc.title}\n{doc.text}") for doc in self._documents]
-        self._bm25 = BM25Okapi(tokenized) if self._documents else None
+        self._bm25: BM25Okapi | None = None
+        self._lock = threading.Lock()  # agents search from the event loop and from threads
+
+    def _index(self) -> BM25Okapi:
+        with self._lock:
+            if self._bm25 is None:
+                from rank_bm25 import BM25Okapi  # here, not at the top: see the docstring
+
+                tokenized = [tokenize(f"{doc.title}\n{doc.text}") for doc in self._documents]
+                self._bm25 = BM25Okapi(tokenized)
+            return self._bm25
 
     def search(self, query: str, k: int, kinds: Collection[str] | None = None) -> list[Hit]:
         """The ``k`` best documents for ``query``, optionally only of the given ``kinds``."""
         terms = tokenize(query)
-        if self._bm25 is None or not terms:
+        if not self._documents or not terms:
             return []
-        scores = self._bm25.get_scores(terms)
+        scores = self._index().get_scores(terms)
         hits = [
             Hit(doc, float(score))
             for doc, score in zip(self._documents, scores, strict=True)

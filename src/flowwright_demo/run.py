@@ -4,7 +4,8 @@ A flow (``flows.py``) is a coroutine over a :class:`FlowRun`; it talks to the hu
 through :meth:`FlowRun.ask`, runs agents only through :meth:`FlowRun.run_step`, and yields
 to interrupts at :meth:`FlowRun.checkpoint`. The run supplies the common frame: the start
 events, ``flow_completed`` at the end however the flow ends (done, halted, failed), and every
-message through :meth:`FlowRun.send`, where the ``exit_after`` fault counts.
+message through :meth:`FlowRun.send`, where the ``exit_after`` fault counts and each message
+gets the ``preview`` Buttermilk's UI displays.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowwright.protocol import (
     FLOW_COMPLETED,
@@ -27,6 +28,7 @@ from flowwright.protocol import (
     TaskUpdate,
     UIPrompt,
     envelope,
+    text_of,
 )
 from flowwright_demo.agents import Agent, AgentOutput, Host, Task
 from flowwright_demo.corpus import Document
@@ -34,12 +36,19 @@ from flowwright_demo.faults import MALFORMED_FRAME, Faults
 from flowwright_demo.sessions import Session
 from flowwright_demo.settings import FlowOptions
 
-__all__ = ["Flow", "FlowParams", "FlowRun"]
+__all__ = ["END_STEP", "Flow", "FlowParams", "FlowRun", "with_preview"]
 
 logger = logging.getLogger(__name__)
 
 ORCHESTRATOR = "orchestrator"
 """``source`` of flow-level events and progress updates."""
+
+END_STEP = "END"
+"""``step_name`` of a run's last progress update: Buttermilk's UI shows it in its status
+header, the only place that UI shows that a flow is over."""
+
+MANAGER_STEP = "manager"
+"""``step_name`` of a progress update while the flow waits for the human."""
 
 Flow = Callable[["FlowRun"], Awaitable[None]]
 """A flow's logic: a coroutine function over the run."""
@@ -59,6 +68,12 @@ class FlowParams(BaseModel):
     max_turns: int | None = Field(default=None, gt=0)
     fault: dict[str, Any] | None = None
 
+    @field_validator("prompt", "query", "record_id", "criteria", mode="before")
+    @classmethod
+    def _empty_is_absent(cls, value: object) -> object:
+        # Buttermilk's UI sends "record_id": "" when no record is picked, "criteria": "" too.
+        return None if value in ("", []) else value
+
     def options(self, defaults: FlowOptions) -> FlowOptions:
         """The flow's YAML options with this run's overrides on top."""
         overrides = {
@@ -77,7 +92,7 @@ class FlowRun:
         *,
         flow_name: str,
         session: Session,
-        question: str,
+        question: str | None,
         record: Document | None,
         agents: list[Agent],
         host: Host,
@@ -87,6 +102,7 @@ class FlowRun:
         self.flow_name = flow_name
         self.session = session
         self.question = question
+        """The question to work on; ``None`` until the human gives one at the first prompt."""
         self.record = record
         self.agents = agents
         self.host = host
@@ -119,13 +135,21 @@ class FlowRun:
             self.task.cancel()
 
     def deliver(self, reply: ManagerResponse) -> bool:
-        """Route a manager message (not halt) to the run; False if nothing can take it."""
+        """Route a manager message (not halt) to the run; False if nothing can take it.
+
+        While an interrupt waits for the next step boundary, any other manager message
+        withdraws it (Buttermilk's UI sends ``interrupt: false`` when its Resume is clicked).
+        """
         if self._waiting is not None and not self._waiting.done():
             self._waiting.set_result(reply)
             return True
         if reply.interrupt:
             self._pause_requested = True
             logger.debug("= %s interrupt: pausing at the next step boundary", self.session.id)
+            return True
+        if self._pause_requested:
+            self._pause_requested = False
+            logger.debug("= %s resumed before the pause took effect", self.session.id)
             return True
         return False
 
@@ -139,6 +163,8 @@ class FlowRun:
 
     async def send(self, message: Envelope | str) -> None:
         """Every message of the run goes out here (so ``exit_after`` counts them all)."""
+        if isinstance(message, Envelope):
+            with_preview(message)
         await self.session.send(message)
         self._sent += 1
         self.faults.exit_if_due(self._sent)
@@ -173,6 +199,7 @@ class FlowRun:
                 task_index=index,
                 more_tasks_remain=more_tasks_remain,
                 is_error=is_error,
+                step_name=agent.role,  # Buttermilk's UI shows it in its status header
             )
             return envelope(MessageType.SYSTEM_UPDATE, payload, agent=agent.info)
 
@@ -204,7 +231,9 @@ class FlowRun:
         self._waiting = future
         try:
             await self.send(message)
-            await self.send(_progress("waiting", waiting_on={"manager": waiting_on}))
+            await self.send(
+                _progress("waiting", step_name=MANAGER_STEP, waiting_on={"manager": waiting_on})
+            )
             return await future
         finally:
             self._waiting = None
@@ -213,11 +242,12 @@ class FlowRun:
         self._pause_requested = False
         paused = _progress(
             "paused",
+            step_name="paused",
             message="paused by the manager; any manager_response resumes",
             waiting_on={"manager": "resume"},
         )
         await self._wait_for_reply(paused, waiting_on="resume")
-        await self.send(_progress("resumed"))
+        await self.send(_progress("resumed", step_name="resumed"))
 
     async def _supervise(self, flow: Flow) -> None:
         logger.debug("= %s run of %s started", self.session.id, self.flow_name)
@@ -239,7 +269,9 @@ class FlowRun:
             )
             await self.send(envelope(MessageType.SYSTEM_ERROR, error))
         await self.send(_event(FLOW_COMPLETED))
-        await self.send(_progress("finished", message=f"flow {self.flow_name} finished"))
+        # Buttermilk's host ends a run with this update: its UI shows END in the status header.
+        finished = f"flow {self.flow_name} finished"
+        await self.send(_progress("finished", step_name=END_STEP, waiting_on={}, message=finished))
         logger.debug("= %s run of %s finished", self.session.id, self.flow_name)
 
     async def _main(self, flow: Flow) -> None:
@@ -248,12 +280,9 @@ class FlowRun:
         if self.faults.malformed_frame:
             await self.send(MALFORMED_FRAME)
         if self.record is not None:
-            outputs = {
-                "record_id": self.record.doc_id,
-                "name": self.record.title,
-                "text": self.record.text,
-            }
-            await self.send(envelope(MessageType.RECORD, outputs, agent=self.host.info))
+            await self.send(
+                envelope(MessageType.RECORD, _record(self.record), agent=self.host.info)
+            )
         for agent in self.agents:
             joined = FlowEvent(
                 content=f"{agent.role} joined: {agent.info.description}",
@@ -261,6 +290,26 @@ class FlowRun:
             )
             await self.send(envelope(MessageType.SYSTEM_MESSAGE, joined, agent=agent.info))
         await flow(self)
+
+
+def with_preview(message: Envelope) -> Envelope:
+    """Give ``message`` the display text Buttermilk's UI shows (it shows an object's
+    ``content`` as quoted JSON otherwise); progress updates only feed its status header."""
+    if message.preview is None and message.type != MessageType.SYSTEM_UPDATE:
+        message.preview = text_of(message)
+    return message
+
+
+def _record(record: Document) -> dict[str, Any]:
+    """A ``record`` payload: Buttermilk's shape (``content``, ``metadata.title``), which its UI
+    reads, and the first shape of this server (``name``, ``text``), which clients may."""
+    return {
+        "record_id": record.doc_id,
+        "name": record.title,
+        "text": record.text,
+        "content": record.text,
+        "metadata": {"title": record.title, "dataset": record.dataset, "source": record.source},
+    }
 
 
 def _event(content: str) -> Envelope:

@@ -28,6 +28,27 @@ FRAMES = 3000
 
 finished = of_type("system_update", status="finished")
 
+PROBE = "[]"
+"""A frame whose answer is known: ``expected a JSON object, got list``."""
+SILENT = frozenset({"TaskProcessingStarted", "TaskProcessingComplete"})
+PULLS = frozenset({"pull_task", "pull_tox"})
+
+
+def is_probe_answer(message: Envelope) -> bool:
+    outputs = message.outputs if isinstance(message.outputs, dict) else {}
+    return message.type == "system_error" and outputs.get("content") == (
+        "expected a JSON object, got list"
+    )
+
+
+def is_bookkeeping(frame: Frame, types: frozenset[str]) -> bool:
+    """Whether ``frame`` is a JSON object of one of Buttermilk's UI bookkeeping ``types``."""
+    try:
+        data = json.loads(frame.data)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("type"), str) and data["type"] in types
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestFlowRunner]:
@@ -54,6 +75,8 @@ class Hostile:
         self.refused: list[Frame] = []
         self.flows_started = 0
         self.closes: dict[int, int] = {}
+        self.bookkeeping = 0
+        """Buttermilk UI bookkeeping frames: logged, answered with at most a notice."""
 
     async def open(self) -> ClientConnection:
         if self.socket is None:
@@ -72,7 +95,22 @@ class Hostile:
         if frame.close is not None:
             await self._expect_close(socket, frame)
             return
-        answer = await self._next(socket, frame)
+        if is_bookkeeping(frame, SILENT | PULLS):
+            # A probe after it: its answer (a system_error) marks where the frame's own
+            # answers end, so a frame the protocol lets go unanswered is seen to be so.
+            await socket.send(PROBE)
+            answers: list[Envelope] = []
+            while not is_probe_answer(message := await self._next(socket, frame)):
+                answers.append(message)
+            if not answers and is_bookkeeping(frame, SILENT):
+                self.bookkeeping += 1
+                return
+            if len(answers) == 1 and answers[0].type == "system_message":
+                self.bookkeeping += 1  # "pull_task is not supported by this server: ..."
+                return
+            answer = answers[0]  # refused (too deep, a bad character): a system_error
+        else:
+            answer = await self._next(socket, frame)
         if answer.type == "system_error":
             assert isinstance(answer.outputs, dict)
             content = str(answer.outputs.get("content"))
@@ -164,12 +202,15 @@ async def test_every_hostile_frame_is_answered_and_nothing_else_is_disturbed(
 
     print(
         f"\n{FRAMES} frames one by one in {sequential:.2f}s ({FRAMES / sequential:.0f}/s): "
-        f"{len(hostile.answers)} refused, {hostile.flows_started} started a flow, closes "
+        f"{len(hostile.answers)} refused, {hostile.flows_started} started a flow, "
+        f"{hostile.bookkeeping} UI bookkeeping accepted, closes "
         f"{hostile.closes}; {len(again)} refused again at once in {burst:.2f}s "
         f"({len(again) / burst:.0f}/s); {len(runs)} normal flows beside them"
     )
     assert again == hostile.answers
-    assert len(hostile.answers) + hostile.flows_started + sum(hostile.closes.values()) == FRAMES
+    handled = hostile.flows_started + hostile.bookkeeping + sum(hostile.closes.values())
+    assert len(hostile.answers) + handled == FRAMES
+    assert hostile.bookkeeping > 0  # Buttermilk's UI frames were in the mix, and accepted
     assert set(hostile.closes) == {1007, 1009}
     for run in runs:
         assert "error:server" not in timeline(run.messages)

@@ -51,7 +51,7 @@ async def finish(client: DemoClient) -> None:
 async def test_osb_runs_each_agent_in_order_to_flow_completed(client: DemoClient) -> None:
     await client.run_flow("osb", prompt=QUESTION)
     prompt = await client.prompt()
-    assert outputs(prompt)["options"] == ["confirm", "reject"]
+    assert outputs(prompt)["options"] is True, "a yes/no question: confirm or reject (or halt)"
     assert f"'{QUESTION}'" in outputs(prompt)["content"]
     assert "Shall I proceed?" in outputs(prompt)["content"]
     await client.answer(confirm=True)
@@ -143,7 +143,7 @@ async def test_confirm_each_step_asks_before_every_step_and_reject_skips(
     await client.answer(confirm=True)
     step = await client.prompt()
     assert "researcher" in outputs(step)["content"]
-    assert outputs(step)["options"] == ["confirm", "reject"]
+    assert outputs(step)["options"] is True
     await client.answer(confirm=True)
     step = await client.prompt()
     assert "policy_analyst" in outputs(step)["content"]
@@ -219,8 +219,9 @@ async def test_record_and_criteria_become_the_question(client: DemoClient) -> No
     record = (await client.until(of_type("record")))[-1]
     assert isinstance(record, Envelope)
     assert outputs(record)["record_id"] == "rec-osb-001"
-    assert outputs(record)["name"] == "Veldorian neighbours"
+    assert outputs(record)["name"] == outputs(record)["metadata"]["title"] == "Veldorian neighbours"
     assert "vermin" in outputs(record)["text"]
+    assert outputs(record)["content"] == outputs(record)["text"]
     prompt = await client.prompt()
     assert "Does this post violate hate speech? Post: Veldorians are vermin" in text_of(prompt)
     await client.answer(confirm=True)

@@ -23,28 +23,52 @@ from flowwright.protocol import (
     UIPrompt,
     parse,
     parse_client,
+    text_of,
 )
+from flowwright_demo.engine import IGNORED_TYPES
 from flowwright_demo.faults import Faults
 
 DOC = Path(__file__).parents[2] / "docs" / "protocol.md"
 
 _BLOCK = re.compile(r"(?:<!-- (?P<mark>[\w ]+) -->\n)?```json\n(?P<body>.*?)\n```", re.DOTALL)
 
+
+class RecordMetadata(BaseModel):
+    title: str
+    dataset: str | None = None
+    source: str | None = None
+
+
+class RecordPayload(BaseModel):
+    """``record`` has no model in flowwright.protocol; this is what the document promises:
+    Buttermilk's shape (``content``, ``metadata``) and this server's first one."""
+
+    record_id: str
+    name: str
+    text: str
+    content: str
+    metadata: RecordMetadata
+
+
+class ResearchPayload(ResearchResult):
+    """The reference server adds ``summary``: what Buttermilk's UI shows of a result."""
+
+    summary: str | None = None
+
+
+class TaskPayload(TaskUpdate):
+    """The reference server adds ``step_name``: Buttermilk's UI shows it in its header."""
+
+    step_name: str | None = None
+
+
 PAYLOADS: dict[str, type[BaseModel]] = {
     MessageType.SYSTEM_MESSAGE: FlowEvent,
     MessageType.SYSTEM_ERROR: ErrorPayload,
     MessageType.UI_MESSAGE: UIPrompt,
     MessageType.CHAT_MESSAGE: ChatPayload,
-    MessageType.RESEARCH_RESULT: ResearchResult,
+    MessageType.RESEARCH_RESULT: ResearchPayload,
 }
-
-
-class RecordPayload(BaseModel):
-    """``record`` has no model in flowwright.protocol; this is what the document promises."""
-
-    record_id: str
-    name: str
-    text: str
 
 
 def samples() -> list[tuple[str, Any]]:
@@ -68,7 +92,7 @@ def kind(mark: str, sample: Any) -> str:
 def payload_model(message: Envelope) -> type[BaseModel]:
     if message.type == MessageType.SYSTEM_UPDATE:
         assert isinstance(message.outputs, dict)
-        return TaskUpdate if "agent_id" in message.outputs else ProgressUpdate
+        return TaskPayload if "agent_id" in message.outputs else ProgressUpdate
     if message.type == MessageType.RECORD:
         return RecordPayload
     return PAYLOADS[message.type]
@@ -88,6 +112,8 @@ def test_sample_matches_the_models(mark: str, sample: Any) -> None:
             assert set(message.outputs or {}) <= set(model.model_fields), "undocumented fields"
             assert message.message_id
             assert message.timestamp
+            if message.preview is not None:
+                assert message.preview == text_of(message), "preview is the display text"
         case "resume notice":
             message = parse(json.dumps(sample))
             assert isinstance(message, Envelope), message
@@ -100,6 +126,10 @@ def test_sample_matches_the_models(mark: str, sample: Any) -> None:
                 parse_client(sample)
         case "fault":
             Faults.model_validate(sample)
+        case "ui bookkeeping":  # accepted by the server, though no client message of ours
+            assert sample["type"] in IGNORED_TYPES
+            with pytest.raises(ValueError, match="unknown message type"):
+                parse_client(sample)
         case "http":
             assert isinstance(sample, dict | list)
         case other:

@@ -65,6 +65,14 @@ async def test_unknown_flow_is_an_error_result_naming_it(reference: FlowMCPClien
     assert mcp.collector.by_category(Category.ERROR)[-1].content.startswith("tools/call → is_error")
 
 
+async def test_run_flow_without_a_question_is_an_error_result(reference: FlowMCPClient) -> None:
+    # Over the WebSocket such a run asks for its question; over MCP nobody could answer.
+    async with reference as mcp:
+        await assert_tool_error(
+            mcp, "run_flow", {"flow": "osb", "record_id": ""}, match="needs a 'prompt'"
+        )
+
+
 async def test_every_exchange_is_in_the_transcript(reference: FlowMCPClient) -> None:
     async with reference as mcp:
         await mcp.call_tool("search_documents", {"query": "hate speech", "k": 2})

@@ -82,7 +82,7 @@ class Connection {
 		this.messages.push(message);
 		const outputs = message.outputs;
 		if (message.type === 'ui_message') {
-			const options = Array.isArray(outputs?.options) ? outputs.options.map(String) : [];
+			const options = optionsOf(outputs?.options);
 			this.prompt = { text: message.text, options };
 		} else if (message.type === 'system_message') {
 			if (outputs?.content === 'flow_completed') {
@@ -95,6 +95,17 @@ class Connection {
 			this.status = 'idle'; // the run_flow was refused: nothing is running
 		}
 	}
+}
+
+/**
+ * A prompt's buttons: a list of options, or confirm and reject for `options: true` (a yes/no
+ * question); none for a free-text prompt.
+ * @param {unknown} options
+ * @returns {string[]}
+ */
+function optionsOf(options) {
+	if (options === true) return ['confirm', 'reject'];
+	return Array.isArray(options) ? options.map(String) : [];
 }
 
 export const connection = new Connection();

@@ -1,0 +1,84 @@
+"""The server boots without what it may never need: the MCP SDK and the BM25 index come on
+first use (``mcp_endpoint.py``, ``retrieval.py``), and still work when they do.
+
+No timing here (the bench measures boot time): these tests check what is imported, and that
+the lazily built parts behave as the eager ones did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from flowwright.runner import TestFlowRunner
+from flowwright_demo.corpus import Corpus
+from tests.demo._client import TIMEOUT, open_client, start_server
+
+
+def imported_after(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has imported after running ``code``."""
+    listing = "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    script = f"{code}\nimport sys\n{listing}"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.split())
+
+
+def test_booting_imports_neither_the_mcp_sdk_nor_numpy() -> None:
+    loaded = imported_after(
+        "import flowwright_demo.__main__\n"
+        "from flowwright_demo.corpus import Corpus\n"
+        "from flowwright_demo.llm import create_llm\n"
+        "create_llm('deterministic', Corpus.load())"
+    )
+    assert "flowwright_demo" in loaded  # the probe itself worked
+    assert not loaded & {"mcp", "mcp_types", "numpy", "rank_bm25"}
+
+
+def test_the_index_is_built_on_the_first_search_and_ranks_as_before() -> None:
+    corpus = Corpus.load()
+    first = corpus.search("hate speech against migrants", k=3)
+    assert any("hate speech" in hit.document.text.lower() for hit in first), first
+    assert corpus.search("hate speech against migrants", k=3) == first
+    assert corpus.search("the a of", k=3) == [], "a query of stopwords finds nothing"
+
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test_fast_boot", "version": "0"},
+    },
+}
+HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+async def test_concurrent_first_mcp_requests_all_succeed(tmp_path: Path) -> None:
+    server: TestFlowRunner = start_server(tmp_path)
+    try:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=TIMEOUT) as http:
+            answers = await asyncio.gather(
+                *(http.post("/mcp", json=INITIALIZE, headers=HEADERS) for _ in range(3))
+            )
+            for answer in answers:
+                assert answer.status_code == 200, answer.text
+                assert '"serverInfo"' in answer.text
+                assert "flowwright-demo" in answer.text
+            sessions = {answer.headers.get("mcp-session-id") for answer in answers}
+            assert len(sessions) == 3, "each client got a session of its own"
+            # the WebSocket side is unaffected by the MCP server starting
+            async with open_client(server) as client:
+                await client.run_flow("osb", prompt="Is hate speech allowed?")
+                await client.prompt()
+    finally:
+        code = server.stop()
+    assert code == 0, server.describe(30)
