@@ -25,8 +25,8 @@ from flowwright import (
     Message,
     ResponseSimulator,
     TestFlowRunner,
-    settings,
 )
+from flowwright.context import Settings, TestScope, entered
 
 __all__ = [
     "Concurrency",
@@ -269,13 +269,12 @@ class QuickStart:
 async def quick_start(server: TestFlowRunner, runs: int) -> QuickStart:
     """Alternate the two ``runs + 1`` times (the first of each is a warm-up, dropped).
 
-    The test calls ``FlowTestClient.create()`` with no URL, so the session's server is set
-    as the pytest plugin would set it, and restored afterwards.
+    The test calls ``FlowTestClient.create()`` with no URL, so it runs in a scope whose
+    server is this one, as the pytest plugin would give it.
     """
     test = _quick_start_test()
     result = QuickStart([], [])
-    saved, settings.server = settings.server, lambda: server
-    try:
+    with entered(TestScope("bench", settings=Settings(server=lambda: server))):
         for _ in range(runs + 1):
             with timed() as fw:
                 await test()
@@ -283,7 +282,5 @@ async def quick_start(server: TestFlowRunner, runs: int) -> QuickStart:
                 await _raw_quick_start(server.ws_url)
             result.flowwright_seconds.append(fw.seconds)
             result.raw_seconds.append(raw.seconds)
-    finally:
-        settings.server = saved
     del result.flowwright_seconds[0], result.raw_seconds[0]
     return result

@@ -7,8 +7,8 @@ components, and when they fail they say what was awaited and what arrived instea
 from importlib.metadata import version as _version
 
 from flowwright.client import FlowTestClient
-from flowwright.collector import Message, MessageCollector
-from flowwright.config import Settings, settings
+from flowwright.collector import MessageCollector
+from flowwright.context import Settings, settings
 from flowwright.conversation import Conversation, FlowMetrics, Turn
 from flowwright.dialect import Dialect
 from flowwright.errors import (
@@ -30,10 +30,13 @@ from flowwright.errors import (
     UIPageError,
     WaitAbortedError,
 )
+from flowwright.match import Match
+from flowwright.message import Message
 from flowwright.protocol import Category
-from flowwright.runner import FlowServer, RemoteServer, TestFlowRunner
+from flowwright.runner import TestFlowRunner
+from flowwright.server import FlowServer, RemoteServer
 from flowwright.simulator import Exchange, Reply, ResponseSimulator, interpret_reply
-from flowwright.waiter import Expectation, FlowEventWaiter, Match
+from flowwright.waiter import Expectation, FlowEventWaiter
 
 __version__ = _version("flowwright")
 """The installed distribution's version."""

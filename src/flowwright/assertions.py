@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from flowwright.collector import Message, MessageCollector
+from flowwright.collector import MessageCollector
+from flowwright.message import Message
 from flowwright.protocol import Category
 from flowwright.stream import FlowStream
 

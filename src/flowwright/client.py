@@ -24,8 +24,6 @@ from pydantic import BaseModel, ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from flowwright.collector import Message
-from flowwright.config import settings
 from flowwright.conversation import Conversation
 from flowwright.dialect import Dialect
 from flowwright.errors import (
@@ -35,11 +33,13 @@ from flowwright.errors import (
     FlowwrightWarning,
     ProtocolError,
 )
+from flowwright.match import Matcher
+from flowwright.message import Message
 from flowwright.protocol import Category, ManagerResponse, RunFlow, SessionResumed
-from flowwright.runner import FlowServer, RemoteServer
+from flowwright.server import FlowServer, RemoteServer
 from flowwright.simulator import Reply, ResponseSimulator, interpret_reply
 from flowwright.stream import FlowStream
-from flowwright.waiter import FailOnError, Matcher
+from flowwright.waiter import FailOnError
 
 __all__ = ["FlowTestClient"]
 
@@ -125,13 +125,13 @@ class FlowTestClient(FlowStream):
         if self._ws is not None:
             raise ClientStateError("this client is already connected; use a new client")
         if self._url is None and self.server is None:
-            if settings.server is None:
+            if self.settings.server is None:
                 raise ClientStateError(
                     "FlowTestClient.create() has no server to talk to: pass url='ws://host:port'"
                     " (outside pytest), or run under pytest with the flowwright plugin, which"
                     " starts the reference server or uses --flow-server-url"
                 )
-            self.server = await asyncio.to_thread(settings.server)
+            self.server = await asyncio.to_thread(self.settings.server)
         if self.server is None and self._url is not None:
             self.server = RemoteServer(self._url)
         await self._open(self.url)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from flowwright.collector import Message
+from flowwright.message import Message
 from flowwright.protocol import Category
 
 __all__ = ["Conversation", "FlowMetrics", "Turn"]

@@ -17,6 +17,7 @@ import importlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal, Self
 
 from flowwright.protocol import FLOW_COMPLETED, Category, Envelope, text_of
@@ -45,18 +46,20 @@ class TaskEvent:
 _ROLE_WORD = re.compile(r"[A-Z][A-Z0-9_]*")
 """An upper-case role word: ``JUDGE`` of ``JUDGE-AycGab`` or "JUDGE agent for ..."."""
 
-_STANDARD_TYPES: Mapping[str, Category] = {
-    "system_message": Category.LIFECYCLE,
-    "system_update": Category.PROGRESS,
-    "system_error": Category.ERROR,
-    "ui_message": Category.PROMPT,
-    "chat_message": Category.CHAT,
-    "research_result": Category.RESULT,
-    "record": Category.RESULT,
-    "judge_reasons": Category.RESULT,
-    "assessments": Category.RESULT,
-    "differences": Category.RESULT,
-}
+_STANDARD_TYPES: Mapping[str, Category] = MappingProxyType(
+    {
+        "system_message": Category.LIFECYCLE,
+        "system_update": Category.PROGRESS,
+        "system_error": Category.ERROR,
+        "ui_message": Category.PROMPT,
+        "chat_message": Category.CHAT,
+        "research_result": Category.RESULT,
+        "record": Category.RESULT,
+        "judge_reasons": Category.RESULT,
+        "assessments": Category.RESULT,
+        "differences": Category.RESULT,
+    }
+)
 """Buttermilk's wire types and their meaning; the reference server speaks the same ones."""
 
 
@@ -216,7 +219,9 @@ BUTTERMILK = Dialect(
 the flow goes on after; no resume; one run per socket; ``flow_completed`` ends a flow (its
 ``mock`` flow never sends it)."""
 
-DIALECTS: Mapping[str, Dialect] = {dialect.name: dialect for dialect in (FLOWWRIGHT, BUTTERMILK)}
+DIALECTS: Mapping[str, Dialect] = MappingProxyType(
+    {dialect.name: dialect for dialect in (FLOWWRIGHT, BUTTERMILK)}
+)
 """The built-in dialects by name."""
 
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 from collections.abc import Iterator
+from types import MappingProxyType
 
 from flowwright.errors import MissingExtraError
 
 __all__ = ["EXTRAS", "missing_modules", "needs_extra", "require_extra"]
 
-EXTRAS: dict[str, tuple[str, ...]] = {
-    "mcp": ("mcp",),
-    "web": ("playwright", "pixelmatch", "PIL", "axe_playwright_python"),
-    "demo": ("starlette", "uvicorn", "yaml", "rank_bm25", "mcp"),
-}
+EXTRAS: dict[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "mcp": ("mcp",),
+        "web": ("playwright", "pixelmatch", "PIL", "axe_playwright_python"),
+        "demo": ("starlette", "uvicorn", "yaml", "rank_bm25", "mcp"),
+    }
+)
 """The top-level modules each extra brings (``pyproject.toml``'s optional dependencies)."""
 
 

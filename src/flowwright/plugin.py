@@ -2,13 +2,14 @@
 
 It owns the session's server — the embedded reference server started on first use, a
 ``--flow-server-cmd`` process, or a running ``--flow-server-url`` — and exposes it through
-fixtures and through :data:`flowwright.config.settings`, so ``FlowTestClient.create()``
+fixtures and through the test's scope (:mod:`flowwright.context`), so ``FlowTestClient.create()``
 works in a test that asks for no fixture at all. A failing test's report ends with the
 transcript of every client it opened.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shlex
 import shutil
@@ -16,7 +17,7 @@ import socket
 import tempfile
 import threading
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,10 +27,12 @@ import pytest
 import pytest_asyncio
 
 from flowwright.client import FlowTestClient
-from flowwright.config import Settings, settings
+from flowwright.context import SCOPE, Settings, Source, TestScope, entered
+from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
 from flowwright.errors import ServerStartError
-from flowwright.runner import DEFAULT_COMMAND, FlowServer, RemoteServer, TestFlowRunner
+from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
+from flowwright.server import FlowServer, RemoteServer
 from flowwright.simulator import ResponseSimulator
 from flowwright.stream import FlowStream
 
@@ -191,6 +194,13 @@ class SessionServer:
         self._server: FlowServer | None = None
         self._lock = threading.Lock()
         self._runners: list[TestFlowRunner] = []
+        self.settings = Settings(
+            timeout=options.timeout,
+            timeout_factor=options.timeout_factor,
+            dialect=options.dialect,
+            server=self.get,
+        )
+        """The run's settings, before any test's marker."""
         self._failed: tuple[str, str] | None = None  # (the test that saw it, the first line)
         self.current_test = "(no test)"
         self.keep = True
@@ -239,7 +249,7 @@ class SessionServer:
             self.options.server_cmd or DEFAULT_COMMAND,
             log_path=self.workdir / name / "server.log",
             env={"FLOWWRIGHT_STORAGE": str(storage)},
-            startup_timeout=30.0 * settings.timeout_factor,
+            startup_timeout=30.0 * self.options.timeout_factor,
         )
         self._runners.append(runner)
         return runner
@@ -261,6 +271,7 @@ def _host_port(base_url: str) -> tuple[str, int]:
 
 
 _session_key = pytest.StashKey[SessionServer]()
+_scope_key = pytest.StashKey[contextlib.AbstractContextManager[TestScope]]()
 _failed_key = pytest.StashKey[bool]()
 
 
@@ -278,11 +289,11 @@ def pytest_configure(config: pytest.Config) -> None:
     options = _read_options(config)
     session = SessionServer(options)
     config.stash[_session_key] = session
-    settings.timeout = options.timeout
-    settings.timeout_factor = options.timeout_factor
-    settings.dialect = options.dialect
-    settings.server = session.get
-    settings.track_streams = True
+    # The session's scope: what runs outside any test (session fixtures, hooks) sees the
+    # run's settings; each test gets a scope of its own (_flowwright_test).
+    scope = TestScope("session", settings=session.settings)
+    config.stash[_scope_key] = entered(scope)
+    config.stash[_scope_key].__enter__()
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -290,17 +301,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if session is not None:
         session.stop()
         session.clean_up()
-    defaults = Settings()
-    for name in (
-        "timeout",
-        "timeout_factor",
-        "fail_on_error",
-        "server",
-        "track_streams",
-        "dialect",
-    ):
-        setattr(settings, name, getattr(defaults, name))
-    settings.streams.clear()
+    scope = config.stash.get(_scope_key, None)
+    if scope is not None:
+        with contextlib.suppress(ValueError):  # unconfigured from another context
+            scope.__exit__(None, None, None)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -349,8 +353,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
 
 @pytest.fixture(autouse=True)
-def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Apply the ``flow`` marker for one test and forget the previous test's clients."""
+def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[TestScope]:
+    """Open the test's scope (its settings, with the ``flow`` marker applied, and its
+    streams): every client, page and helper of the test reads it."""
     marker = request.node.get_closest_marker("flow")
     kwargs: dict[str, Any] = dict(marker.kwargs) if marker else {}
     unknown = sorted(set(kwargs) - set(_MARKER_OPTIONS))
@@ -359,37 +364,40 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[None]:
             f"@pytest.mark.flow got unknown option(s) {unknown}; valid: {list(_MARKER_OPTIONS)}",
             pytrace=False,
         )
-    saved = (settings.timeout, settings.fail_on_error, settings.server, settings.dialect)
-    settings.streams.clear()
     session = request.config.stash[_session_key]
     session.current_test = request.node.nodeid
+    test_settings = session.settings
     if kwargs.get("timeout") is not None:
-        settings.timeout = float(kwargs["timeout"])
+        test_settings = test_settings.replace(timeout=float(kwargs["timeout"]))
     if "fail_on_error" in kwargs:
         value = kwargs["fail_on_error"]
-        settings.fail_on_error = value if callable(value) else bool(value)
+        test_settings = test_settings.replace(
+            fail_on_error=value if callable(value) else bool(value)
+        )
     if kwargs.get("dialect") is not None:
         try:
-            settings.dialect = resolve_dialect(kwargs["dialect"])
+            test_settings = test_settings.replace(dialect=resolve_dialect(kwargs["dialect"]))
         except ValueError as exc:
             pytest.fail(f"@pytest.mark.flow(dialect=...): {exc}", pytrace=False)
     runner = None
     if kwargs.get("fresh_server"):
-        fresh = runner = request.config.stash[_session_key].new_runner()
-        settings.server = lambda: fresh.start()
+        fresh = runner = session.new_runner()
+        test_settings = test_settings.replace(server=lambda: fresh.start())
+    scope = TestScope(request.node.nodeid, settings=test_settings, streams=[])
+    request.node.stash[SCOPE] = scope
     try:
-        yield
+        with entered(scope):
+            yield scope
     finally:
-        settings.timeout, settings.fail_on_error, settings.server, settings.dialect = saved
         if session.options.record_dir is not None:
-            write_recordings(session.options.record_dir, request.node.nodeid, settings.streams)
+            write_recordings(session.options.record_dir, request.node.nodeid, scope.streams or [])
         if runner is not None:
             runner.stop()
     if not kwargs.get("allow_malformed") and not request.node.stash.get(_failed_key, False):
-        _fail_on_malformed(settings.streams)  # a test that failed already shows them
+        _fail_on_malformed(scope.streams or [])  # a test that failed already shows them
 
 
-def _fail_on_malformed(streams: list[FlowStream]) -> None:
+def _fail_on_malformed(streams: Sequence[Source]) -> None:
     """A server that broke the protocol fails the test, even one whose waits all passed."""
     breaches = [
         (stream, message)
@@ -409,11 +417,12 @@ def _fail_on_malformed(streams: list[FlowStream]) -> None:
     pytest.fail("\n".join(lines), pytrace=False)
 
 
-def write_recordings(directory: Path, nodeid: str, streams: list[FlowStream]) -> list[Path]:
+def write_recordings(directory: Path, nodeid: str, streams: Sequence[Source]) -> list[Path]:
     """Write each recordable stream of a test as ``<test>.jsonl`` (``<test>-2.jsonl``...)."""
     name = re.sub(r"[^\w.\-]+", "-", nodeid).strip("-")[:150]
     written: list[Path] = []
-    for stream in (stream for stream in streams if stream.recordable and len(stream.collector)):
+    recordable = [s for s in streams if isinstance(s, FlowStream) and s.recordable]
+    for stream in (stream for stream in recordable if len(stream.collector)):
         suffix = f"-{len(written) + 1}" if written else ""
         path = directory / f"{name}{suffix}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -471,10 +480,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.longrepr = f"{type(error).__module__}.{type(error).__name__}: {error}"
         _explain_strict_mode(item.config, report)
         shown = _shown_by(call.excinfo.value if call.excinfo else None)
-        for index, stream in enumerate(settings.streams, 1):
+        scope = item.stash.get(SCOPE, None)
+        for index, stream in enumerate(scope.streams or [] if scope else [], 1):
             text = _transcript_section(stream, shown)
             if text:
-                report.sections.append((f"flowwright transcript {index}: {stream.title}", text))
+                report.sections.append((f"{TRANSCRIPT_SECTION} {index}: {stream.title}", text))
     return report
 
 
@@ -493,7 +503,7 @@ def _shown_by(error: BaseException | None) -> tuple[object, int] | None:
     return None
 
 
-def _transcript_section(stream: FlowStream, shown: tuple[object, int] | None) -> str:
+def _transcript_section(stream: Source, shown: tuple[object, int] | None) -> str:
     """A stream's transcript for a failure report: what the error above did not show."""
     collector = stream.collector
     if not len(collector):

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from flowwright.collector import Message
 from flowwright.errors import ProtocolError
+from flowwright.message import Message
 
 __all__ = ["Recording", "RecordingLine", "Segment", "load_recording", "recording_lines"]
 

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from http import HTTPStatus
 from pathlib import Path
 from types import TracebackType
@@ -26,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 from flowwright.recording import Recording, Segment, load_recording
+from flowwright.server import ExitCallback
 
 __all__ = ["ReplayServer", "parse_speed"]
 
@@ -47,7 +49,7 @@ class ReplayServer:
     """Serves ``recording`` on 127.0.0.1; ``async with ReplayServer(path) as server:``.
 
     ``speed`` multiplies the recorded pace (``10``: ten times faster; ``None`` or ``"max"``:
-    no delays). It is a :class:`~flowwright.runner.FlowServer`: pass it as a client's
+    no delays). It is a :class:`~flowwright.server.FlowServer`: pass it as a client's
     ``server`` and its state joins every diagnostic.
     """
 
@@ -91,6 +93,18 @@ class ReplayServer:
         ]
         lines += [f"  | {line}" for line in self._served[-log_lines:]]
         return "\n".join(lines)
+
+    def log_tail(self, n: int = 20) -> list[str]:
+        """How far each connection got (a replay's log)."""
+        return self._served[-n:] if n > 0 else []
+
+    def on_exit(self, callback: ExitCallback) -> Callable[[], None]:
+        """Never called: a replay runs in the test's own process."""
+        return lambda: None
+
+    def wait_exited(self, timeout: float | None = None) -> int | None:
+        """``None``: a replay has no process of its own to exit."""
+        return None
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -27,18 +27,13 @@ import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Protocol, Self
+from typing import IO, Self
 
+from flowwright.diagnostics import describe_returncode, format_output_tail, strip_ansi
 from flowwright.errors import FlowTimeoutError, ServerExitedError, ServerStartError
+from flowwright.server import ExitCallback
 
-__all__ = [
-    "DEFAULT_COMMAND",
-    "FlowServer",
-    "RemoteServer",
-    "TestFlowRunner",
-    "describe_returncode",
-    "format_output_tail",
-]
+__all__ = ["DEFAULT_COMMAND", "TestFlowRunner"]
 
 DEFAULT_COMMAND: tuple[str, ...] = (
     sys.executable,
@@ -54,11 +49,7 @@ DEFAULT_COMMAND: tuple[str, ...] = (
 _URL = re.compile(rb"(https?://[\w.\-\[\]:]+:\d+)")
 _FRAME = re.compile(r'\{"type":')
 """A log line that carries a whole frame (a server's debug log of its traffic)."""
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-"""Terminal colour and cursor codes, which servers such as Buttermilk put in their logs."""
 _LOG_TAIL = 200
-
-ExitCallback = Callable[[int], None]
 
 
 @dataclasses.dataclass
@@ -67,62 +58,6 @@ class _LogWatch:
 
     pattern: re.Pattern[str]
     line: str | None = None
-
-
-def describe_returncode(code: int | None) -> str:
-    """``exit code 3`` / ``killed by SIGKILL`` / ``still running``."""
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
-
-
-class FlowServer(Protocol):
-    """What a client needs of a server: where it is, and how to describe it in errors."""
-
-    @property
-    def base_url(self) -> str:
-        """The HTTP base URL (``http://host:port``)."""
-        ...
-
-    @property
-    def ws_url(self) -> str:
-        """The WebSocket base URL (``ws://host:port``)."""
-        ...
-
-    def describe(self, log_lines: int = 10, *, session: str | None = None) -> str:
-        """The server's state (and log tail, if known), for error messages; with ``session``,
-        the log lines of that session first."""
-        ...
-
-
-class RemoteServer:
-    """A server flowwright did not start (``--flow-server-url``): known only by its URL."""
-
-    def __init__(self, url: str) -> None:
-        self.base_url = url.replace("ws", "http", 1) if url.startswith("ws") else url
-        self.base_url = self.base_url.rstrip("/")
-
-    @property
-    def ws_url(self) -> str:
-        """The WebSocket base URL (``ws://host:port``)."""
-        return self.base_url.replace("http", "ws", 1)
-
-    def describe(self, log_lines: int = 10, *, session: str | None = None) -> str:
-        """Its URL: a server flowwright did not start has no process state or log."""
-        return f"server: {self.base_url} (not started by flowwright: no process state or log)"
-
-
-def format_output_tail(heading: str, tail: Sequence[str], width: int = 240) -> list[str]:
-    """A process's last output lines for a diagnostic: a heading, then ``  | line``, clipped."""
-    if not tail:
-        return []
-    clipped = [line if len(line) <= width else line[: width - 1] + "…" for line in tail]
-    return [f"{heading}, last {len(tail)} lines:", *(f"  | {line}" for line in clipped)]
 
 
 def _free_port(host: str) -> int:
@@ -432,7 +367,7 @@ class TestFlowRunner:
             with contextlib.suppress(ValueError):  # closed by stop() after a timeout
                 log.write(line)
                 log.flush()
-            self._remember(_ANSI.sub("", line.decode(errors="replace")).rstrip())
+            self._remember(strip_ansi(line.decode(errors="replace")).rstrip())
             if not self._url_seen.is_set() and (match := _URL.search(line)):
                 self.base_url = match.group(1).decode()
                 self._url_seen.set()

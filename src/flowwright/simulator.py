@@ -12,16 +12,23 @@ import contextlib
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from flowwright.collector import Message
 from flowwright.errors import NoReplyError, WaitAbortedError
+from flowwright.message import Message
 from flowwright.protocol import Category, ManagerResponse
 
 if TYPE_CHECKING:
-    from flowwright.client import FlowTestClient
+    from flowwright.waiter import FlowEventWaiter
 
-__all__ = ["Exchange", "Reply", "Responder", "ResponseSimulator", "interpret_reply"]
+__all__ = [
+    "Answerable",
+    "Exchange",
+    "Reply",
+    "Responder",
+    "ResponseSimulator",
+    "interpret_reply",
+]
 
 _AFFIRMATIVE = re.compile(
     r"^(yes|y|yeah|yep|sure|ok|okay|confirm(ed)?|proceed|go ahead|approved?|accept|continue"
@@ -87,6 +94,29 @@ def interpret_reply(text: str, prompt: Message | None = None) -> Reply:
     if _NEGATIVE.match(word):
         return Reply(content=stripped, selection="reject" if offers_reject else None)
     return Reply(content=stripped)
+
+
+class Answerable(Protocol):
+    """What the simulator needs of a client: its prompts and a way to reply
+    (:class:`~flowwright.client.FlowTestClient` is one)."""
+
+    @property
+    def last_action_seq(self) -> int: ...
+
+    @property
+    def waiter(self) -> FlowEventWaiter: ...
+
+    async def wait_for(
+        self,
+        matcher: Callable[[Message], bool],
+        *,
+        since: int,
+        timeout: float | None,
+        description: str,
+        fail_on_error: bool,
+    ) -> Message: ...
+
+    async def send_manager_response(self, reply: Reply) -> Message: ...
 
 
 Responder = str | Reply | Callable[[Message], "str | Reply"]
@@ -161,7 +191,7 @@ class ResponseSimulator:
         return reply
 
     @contextlib.asynccontextmanager
-    async def attached(self, client: FlowTestClient) -> AsyncIterator[Self]:
+    async def attached(self, client: Answerable) -> AsyncIterator[Self]:
         """Answer every prompt ``client`` receives, in the background, while the block runs."""
         task = asyncio.create_task(self._answer(client), name="flowwright-simulator")
         try:
@@ -171,7 +201,7 @@ class ResponseSimulator:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _answer(self, client: FlowTestClient) -> None:
+    async def _answer(self, client: Answerable) -> None:
         since = client.last_action_seq
         while True:
             try:

@@ -13,15 +13,18 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
-from flowwright.collector import Message, MessageCollector
-from flowwright.config import settings
+from flowwright.collector import MessageCollector
+from flowwright.context import current
 from flowwright.conversation import Conversation, FlowMetrics
+from flowwright.diagnostics import describe_returncode
 from flowwright.dialect import Dialect, resolve_dialect
 from flowwright.errors import ConnectionLostError, ServerExitedError, WaitAbortedError
+from flowwright.match import Match, Matcher
+from flowwright.message import Message
 from flowwright.protocol import Category
 from flowwright.recording import RecordingLine, recording_lines
-from flowwright.runner import FlowServer, TestFlowRunner, describe_returncode
-from flowwright.waiter import Expectation, FailOnError, FlowEventWaiter, Match, Matcher
+from flowwright.server import FlowServer
+from flowwright.waiter import Expectation, FailOnError, FlowEventWaiter
 
 __all__ = ["FlowStream"]
 
@@ -39,19 +42,22 @@ class FlowStream:
         describe_state: Callable[[], str] | None = None,
         dialect: Dialect | str | None = None,
     ) -> None:
+        scope = current()  # the test this stream belongs to
+        self.settings = scope.settings
+        """The settings of the test that opened this stream (timeouts, dialect, server)."""
         self.timeout = timeout
         self.server: FlowServer | None = None
-        self.dialect = settings.dialect if dialect is None else resolve_dialect(dialect)
+        self.dialect = self.settings.dialect if dialect is None else resolve_dialect(dialect)
         """What this source's messages mean (see :mod:`flowwright.dialect`)."""
         self.collector = MessageCollector(dialect=self.dialect)
         self.waiter = FlowEventWaiter(
             self.collector,
             describe_state=describe_state,
-            fail_on_error=settings.fail_on_error if fail_on_error is None else fail_on_error,
+            fail_on_error=self.settings.fail_on_error if fail_on_error is None else fail_on_error,
         )
         self._unwatch_server: Callable[[], None] | None = None
-        if settings.track_streams:  # one registry for every kind of source, for the reports
-            settings.streams.append(self)
+        if scope.streams is not None:  # one registry for every kind of source, for the reports
+            scope.streams.append(self)
 
     @property
     def title(self) -> str:
@@ -232,12 +238,13 @@ class FlowStream:
     # ------------------------------------------------------------------ the server's exit
 
     def _watch_server(self) -> None:
-        """Fail every wait at once if ``self.server`` (a process flowwright started) exits.
+        """Fail every wait at once if ``self.server``'s process exits (a server flowwright did
+        not start never reports one).
 
-        Called from the loop the waits run in: the runner reports the exit from its watcher
+        Called from the loop the waits run in: a runner reports the exit from its watcher
         thread, and the report is handed to that loop.
         """
-        if isinstance(self.server, TestFlowRunner) and self._unwatch_server is None:
+        if self.server is not None and self._unwatch_server is None:
             loop = asyncio.get_running_loop()
             self._unwatch_server = self.server.on_exit(
                 lambda code: _call_soon(loop, self._server_exited, code)
@@ -252,7 +259,7 @@ class FlowStream:
         self.waiter.close(self._exit_error(returncode))
 
     def _exit_error(self, returncode: int) -> ServerExitedError:
-        tail = tuple(self.server.log_tail(10)) if isinstance(self.server, TestFlowRunner) else ()
+        tail = tuple(self.server.log_tail(10)) if self.server is not None else ()
         return ServerExitedError(
             f"the server process exited ({describe_returncode(returncode)})",
             returncode=returncode,
@@ -263,7 +270,7 @@ class FlowStream:
         """A dropped socket's real cause: the server's exit if it follows within a grace
         period (a crash drops the socket an instant before the process is reaped), else
         ``error``. One answer for every source, so a crash reads as a crash everywhere."""
-        if isinstance(self.server, TestFlowRunner):
+        if self.server is not None:
             code = await asyncio.to_thread(self.server.wait_exited, _EXIT_GRACE)
             if code is not None:
                 return self._exit_error(code)
@@ -272,7 +279,7 @@ class FlowStream:
     # ------------------------------------------------------------------ helpers
 
     def _timeout(self, timeout: float | None) -> float:
-        return settings.scale(timeout, self.timeout)
+        return self.settings.scale(timeout, self.timeout)
 
     def _since(self, since: int | Message | None) -> int:
         if since is None:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import re
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
-from flowwright.collector import Message, MessageCollector
+from flowwright.collector import MessageCollector
 from flowwright.errors import (
     FlowEndedError,
     FlowErrorEvent,
@@ -28,74 +27,17 @@ from flowwright.errors import (
     FlowwrightError,
     WaitAbortedError,
 )
+from flowwright.match import Matcher
+from flowwright.message import Message
 from flowwright.protocol import Category
 
 __all__ = [
     "Expectation",
     "FailOnError",
     "FlowEventWaiter",
-    "Match",
-    "Matcher",
     "PendingWait",
     "WaitRecord",
 ]
-
-
-class Matcher(Protocol):
-    """Anything that says yes or no to a message; ``str(matcher)`` should describe it."""
-
-    def __call__(self, message: Message, /) -> bool: ...
-
-
-@dataclass(frozen=True)
-class Match:
-    """A declarative matcher: every given criterion must hold. Describes itself for errors."""
-
-    category: Category | str | None = None
-    type: str | None = None
-    agent: str | None = None
-    pattern: str | re.Pattern[str] | None = None
-    where: Callable[[Message], bool] | None = None
-
-    def __post_init__(self) -> None:
-        if isinstance(self.pattern, str):
-            object.__setattr__(self, "pattern", re.compile(self.pattern, re.IGNORECASE))
-
-    def __call__(self, message: Message, /) -> bool:
-        return (
-            (self.category is None or message.category == self.category)
-            and (message.direction == "received" or self.category in (Category.SENT, Category.NOTE))
-            and (self.type is None or message.type == self.type)
-            and (self.agent is None or message.from_agent(self.agent))
-            and (
-                not isinstance(self.pattern, re.Pattern)
-                or bool(self.pattern.search(message.content))
-            )
-            and (self.where is None or self.where(message))
-        )
-
-    def near(self, message: Message, /) -> bool:
-        """A near miss: of the awaited category, type and agent, but not matching the rest
-        (the pattern, the predicate) — what a failed wait shows in full."""
-        return (
-            self.category is not None
-            and message.category == self.category
-            and (self.type is None or message.type == self.type)
-            and (self.agent is None or message.from_agent(self.agent))
-            and not self(message)
-        )
-
-    def __str__(self) -> str:
-        parts = [str(self.category) if self.category else "a message"]
-        if self.type:
-            parts.append(f"of type {self.type!r}")
-        if self.agent:
-            parts.append(f"from {self.agent!r}")
-        if isinstance(self.pattern, re.Pattern):
-            parts.append(f"matching /{self.pattern.pattern}/")
-        if self.where is not None:
-            parts.append(f"where {getattr(self.where, '__name__', repr(self.where))}")
-        return " ".join(parts)
 
 
 Description = str | Callable[[], str]

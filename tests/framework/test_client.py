@@ -19,8 +19,8 @@ from flowwright import (
     MessageCollector,
     ProtocolError,
     ResponseSimulator,
-    settings,
 )
+from flowwright.context import TestScope, current, entered
 from flowwright.protocol import ChatPayload, ResearchResult, SessionResumed, envelope
 from tests.framework.scripted import ScriptedServer, completed, error, prompt, result
 
@@ -263,9 +263,11 @@ async def test_streams_are_remembered_only_while_the_plugin_tracks_them(
 ) -> None:
     async with FlowTestClient.create(scripted.url) as tracked:
         pass
-    assert settings.streams[-1] is tracked  # for this test's failure report
+    streams = current().streams
+    assert streams is not None
+    assert streams[-1] is tracked  # for this test's failure report
     assert tracked.title == f"client ({tracked.url})"
-    monkeypatch.setattr(settings, "track_streams", False)  # as outside pytest
-    async with FlowTestClient.create(scripted.url) as untracked:
-        pass
-    assert untracked not in settings.streams
+    with entered(TestScope("outside pytest")):  # streams=None: nothing is remembered
+        async with FlowTestClient.create(scripted.url) as untracked:
+            pass
+    assert untracked not in streams

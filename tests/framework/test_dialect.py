@@ -122,7 +122,7 @@ def test_dialects_resolve_by_name_import_path_or_object() -> None:
     assert resolve_dialect(BUTTERMILK) is BUTTERMILK
     with pytest.raises(ValueError, match=r"unknown dialect 'buttermilc': use one of"):
         resolve_dialect("buttermilc")
-    with pytest.raises(ValueError, match="is a dict, not a flowwright Dialect"):
+    with pytest.raises(ValueError, match="is a mappingproxy, not a flowwright Dialect"):
         resolve_dialect("flowwright.dialect:DIALECTS")
 
 

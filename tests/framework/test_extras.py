@@ -3,6 +3,8 @@ dressed up as one. The real thing, a core-only install, is tests/install/test_wh
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import pytest
 
 from flowwright import MissingExtraError, extras
@@ -11,7 +13,9 @@ from flowwright.extras import missing_modules, needs_extra, require_extra
 
 @pytest.fixture
 def absent_extra(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setitem(extras.EXTRAS, "absent", ("json", "no_such_module_for_flowwright"))
+    # EXTRAS is read-only: this test's own, with one more extra
+    own = MappingProxyType({**extras.EXTRAS, "absent": ("json", "no_such_module_for_flowwright")})
+    monkeypatch.setattr(extras, "EXTRAS", own)
     return "absent"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from flowwright import FlowTestClient, FlowwrightError, MessageCollector, Reply, ResponseSimulator
-from flowwright.collector import Message
+from flowwright.message import Message
 from flowwright.simulator import interpret_reply
 from tests.framework.scripted import ScriptedServer, completed, prompt
 

@@ -14,8 +14,8 @@ from flowwright import (
     ConnectError,
     ConnectionLostError,
     FlowTimeoutError,
-    settings,
 )
+from flowwright.context import current
 from flowwright.mcp import FlowMCPClient, assert_tools, schema_differences
 
 
@@ -102,6 +102,6 @@ async def test_an_mcp_client_joins_the_tests_flow_streams(
 ) -> None:
     async with mcp_memory(stalling_server()) as mcp:
         await mcp.call_tool("add", {"a": 1, "b": 2})
-    assert settings.streams[-1] is mcp  # so failure sections and the HTML report show it
+    assert (current().streams or [])[-1] is mcp  # failure sections and the report show it
     assert mcp.title == "mcp client (memory: stalling)"
     assert any(m.type.startswith("mcp_") for m in mcp.collector)

@@ -10,8 +10,9 @@ import markupsafe
 import pytest
 
 from flowwright import FlowEventWaiter, FlowTimeoutError, Match, MessageCollector
+from flowwright.context import current
 from flowwright.errors import ConnectionLostError, FlowErrorEvent
-from flowwright.report import attach, record
+from flowwright.report import attach
 from tests.framework.scripted import error, prompt
 from tests.report.planted import PLANT, png
 
@@ -46,14 +47,13 @@ async def test_every_wait_is_recorded_with_how_it_ended() -> None:
     assert all(w.ended is not None and w.ended >= w.started for w in history)
 
 
-def test_attach_infers_the_kind_and_inlines_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
+    scope = current()  # the test's own, as the plugin opened it
     shot = tmp_path / "shot.png"
     shot.write_bytes(png())
     axe = tmp_path / "axe.json"
     axe.write_text(json.dumps({"violations": [{"id": "label", "impact": "critical"}]}))
-    monkeypatch.setattr(record, "_attachments", [])  # as under --flow-report, for this test
+    scope.attachments = items = []  # as under --flow-report, for this test
     attach("shot", shot)
     attach("diff", png(), "image")
     attach("axe", axe)
@@ -61,7 +61,6 @@ def test_attach_infers_the_kind_and_inlines_files(
     attach("log", "plain text")
     with pytest.raises(ValueError, match="kind must be"):
         attach("bad", "x", "video")  # type: ignore[arg-type]
-    items = record.take_attachments()
     assert [(a["name"], a["kind"]) for a in items] == [
         ("shot", "image"),
         ("diff", "image"),
@@ -72,9 +71,9 @@ def test_attach_infers_the_kind_and_inlines_files(
     assert items[0]["mime"] == "image/png"
     assert items[0]["path"] == str(shot)
     assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
-    monkeypatch.setattr(record, "_attachments", None)  # no report is being written
+    scope.attachments = None  # no report is being written
     attach("ignored", "nothing is kept")
-    assert record.take_attachments() == []
+    assert len(items) == 5
 
 
 def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> None:

@@ -9,6 +9,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from flowwright.context import current
+from flowwright.web.config import WEB, WebSettings
+
 
 def socket_page(ws_url: str, *, extra_socket: str | None = None) -> str:
     """A page that opens a flow socket, sends ``run_flow`` on "Start" and lists what it gets."""
@@ -57,3 +60,9 @@ def serve_directory(root: Path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Keep the test output clean: requests are not worth a line each."""
+
+
+def use_web(**changes: object) -> None:
+    """Change the running test's web settings (its scope's: nothing to restore)."""
+    scope = current()
+    scope.stash[WEB] = scope.stash.get(WEB, WebSettings()).replace(**changes)

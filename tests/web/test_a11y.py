@@ -14,9 +14,9 @@ from flowwright.web import (
     assert_accessible,
     check_accessibility,
     find_axe_script,
-    web_settings,
 )
 from flowwright.web.a11y import ENV_AXE_SCRIPT
+from tests.web.pages import use_web
 
 
 def bundled_axe_version() -> str:
@@ -31,7 +31,7 @@ def bundled_axe_version() -> str:
 def _no_script_named(monkeypatch: pytest.MonkeyPatch) -> None:
     """The script the web extra installs, whatever the environment says."""
     monkeypatch.delenv(ENV_AXE_SCRIPT, raising=False)
-    monkeypatch.setattr(web_settings, "axe_script", None)
+    use_web(axe_script=None)
 
 
 CLEAN = """<!doctype html>
@@ -124,9 +124,9 @@ async def test_a_script_named_by_option_or_env_wins(
     own.write_text(find_axe_script().read_text(encoding="utf-8") + '\naxe.version = "0.0.0-own";')
     for name in ("option", "env"):
         if name == "option":
-            monkeypatch.setattr(web_settings, "axe_script", str(own))
+            use_web(axe_script=str(own))
         else:
-            monkeypatch.setattr(web_settings, "axe_script", None)
+            use_web(axe_script=None)
             monkeypatch.setenv(ENV_AXE_SCRIPT, str(own))
         assert find_axe_script() == own
         with pytest.raises(AssertionError, match=r"\(axe-core 0\.0\.0-own, tags"):

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from flowwright import BrowserNotFoundError
-from flowwright.web import find_chromium, open_chromium, web_settings
+from flowwright.web import find_chromium, open_chromium
 from flowwright.web.browser import ENV_CHROMIUM
+from tests.web.pages import use_web
 
 INI = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
 
@@ -20,7 +21,7 @@ def no_chromium(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """A machine with no Chromium: an empty PATH, no env var, no option."""
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.delenv(ENV_CHROMIUM, raising=False)
-    monkeypatch.setattr(web_settings, "chromium", None)
+    use_web(chromium=None)
 
 
 @pytest.mark.usefixtures("no_chromium")

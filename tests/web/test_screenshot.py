@@ -11,8 +11,9 @@ import pytest
 from PIL import Image
 from playwright.async_api import BrowserContext, Page
 
-from flowwright.web import assert_screenshot, web_settings
+from flowwright.web import assert_screenshot
 from flowwright.web.screenshot import ENV_CI
+from tests.web.pages import use_web
 from tests.web.test_browser import INI
 
 SUFFIX = f"-chromium-{sys.platform}.png"  # Playwright's <name>-<browser>-<platform>.png
@@ -33,7 +34,7 @@ CARD = """<!doctype html>
 def _results(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Not under CI rules, and failure images in this test's own directory."""
     monkeypatch.delenv(ENV_CI, raising=False)
-    monkeypatch.setattr(web_settings, "output_dir", tmp_path / "results")
+    use_web(output_dir=tmp_path / "results")
 
 
 def size_of(png: Path) -> tuple[int, int]:

@@ -15,6 +15,7 @@ import pytest
 from flowwright import FlowServer, TestFlowRunner
 from flowwright.web import RemoteServer
 from flowwright.web.plugin import ui_url
+from tests.web.pages import use_web
 from tests.web.proxy import LIVE_RELOAD
 from tests.web.test_browser import INI
 
@@ -77,13 +78,11 @@ def test_a_ui_on_another_origin_through_flow_ui_url(
 def test_the_ui_url_is_the_flow_servers_root_unless_the_option_names_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from flowwright.web import web_settings
-
     server = RemoteServer("ws://127.0.0.1:8000")
     assert ui_url(server) == "http://127.0.0.1:8000/"
-    monkeypatch.setattr(web_settings, "ui_url", "/app/")
+    use_web(ui_url="/app/")
     assert ui_url(server) == "http://127.0.0.1:8000/app/"
-    monkeypatch.setattr(web_settings, "ui_url", "http://127.0.0.1:5173/")
+    use_web(ui_url="http://127.0.0.1:5173/")
     assert ui_url(server) == "http://127.0.0.1:5173/"
 
 

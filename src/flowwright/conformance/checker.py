@@ -20,12 +20,12 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from flowwright.client import FlowTestClient
-from flowwright.collector import Message
-from flowwright.config import settings
+from flowwright.context import current
 from flowwright.dialect import Dialect
 from flowwright.errors import FlowTimeoutError, WaitAbortedError
+from flowwright.message import Message
 from flowwright.protocol import Category
-from flowwright.runner import FlowServer
+from flowwright.server import FlowServer
 from flowwright.simulator import ResponseSimulator
 
 __all__ = ["PROBE_TYPE", "Checker", "ProbeClient"]
@@ -68,7 +68,7 @@ class Checker:
     @property
     def answer_limit(self) -> float:
         """The answer time scaled by the timeout factor: what a wait really allows."""
-        return settings.scale(self.answer_time)
+        return current().settings.scale(self.answer_time)
 
     # ------------------------------------------------------------------ clients
 

@@ -9,10 +9,10 @@ import urllib.request
 import pytest
 import pytest_asyncio
 
-from flowwright.config import settings
 from flowwright.conformance.checker import Checker
 from flowwright.conformance.plugin import options_key, rule_of
-from flowwright.runner import FlowServer
+from flowwright.context import current
+from flowwright.server import FlowServer
 
 __all__ = ["conformance"]
 
@@ -24,13 +24,14 @@ async def conformance(request: pytest.FixtureRequest) -> Checker:
     """The check's :class:`Checker`: the server, its dialect, the flow to run, the limits."""
     rule = rule_of(request.node)
     assert rule is not None, "the conformance fixture is for checks marked with their rule"
+    settings = current().settings
     if settings.server is None:
         raise pytest.UsageError("the conformance suite needs the flowwright pytest plugin")
     server: FlowServer = await asyncio.to_thread(settings.server)
     options = request.config.stash[options_key]
     if _flow_key not in request.config.stash:
         request.config.stash[_flow_key] = options.flow or await asyncio.to_thread(
-            _default_flow, server
+            _default_flow, server, settings.dialect.flows_path
         )
     return Checker(
         rule_id=rule.id,
@@ -43,9 +44,8 @@ async def conformance(request: pytest.FixtureRequest) -> Checker:
     )
 
 
-def _default_flow(server: FlowServer) -> str:
+def _default_flow(server: FlowServer, path: str | None) -> str:
     """``osb`` if the server lists it (or cannot say), else the first flow it lists."""
-    path = settings.dialect.flows_path
     if path is None:
         return "osb"
     try:

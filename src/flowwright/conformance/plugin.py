@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 import pytest
 
-from flowwright.config import settings
 from flowwright.conformance.baseline import load_baseline, write_baseline
 from flowwright.conformance.rules import RULES, Rule
+from flowwright.context import SCOPE, current
 from flowwright.report import attach
 
 __all__ = [
@@ -193,7 +193,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             f"{rule.id}: fixed — the server now keeps this rule; remove it from {where}"
         )
     checker = getattr(item, "funcargs", {}).get("conformance")
-    row = Row(rule, verdict, _evidence(report, verdict, getattr(checker, "evidence", "")))
+    row = Row(rule, verdict, _evidence(item, report, verdict, getattr(checker, "evidence", "")))
     item.config.stash[_rows_key].append(row)
     attach(
         f"conformance: {rule.id}",
@@ -210,7 +210,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-def _evidence(report: pytest.TestReport, verdict: Verdict, seen: str) -> str:
+def _evidence(item: pytest.Item, report: pytest.TestReport, verdict: Verdict, seen: str) -> str:
     """One line for the table: why it failed, what excused it, or what was exchanged."""
     if verdict in ("FAIL", "FIXED"):
         text = str(report.longrepr).strip().splitlines()
@@ -223,7 +223,8 @@ def _evidence(report: pytest.TestReport, verdict: Verdict, seen: str) -> str:
     if seen:
         return seen
     sent = received = 0
-    for stream in settings.streams:
+    scope = item.stash.get(SCOPE, None)
+    for stream in scope.streams or [] if scope else []:
         for message in stream.collector:
             sent += message.direction == "sent"
             received += message.direction == "received"
@@ -235,6 +236,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     rows: list[Row] = config.stash.get(_rows_key, [])
     if not rows:
         return
+    settings = current().settings  # the session's: the run's server and dialect
     server = settings.server
     where = ""
     if server is not None and getattr(config.option, "flow_server_url", None):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flowwright.collector import Message
 from flowwright.conformance.checker import Checker, ProbeClient
 from flowwright.errors import FlowTimeoutError, WaitAbortedError
+from flowwright.message import Message
 from flowwright.protocol import Category
 
 __all__: list[str] = []  # checks: pytest collects them, nobody imports them

@@ -13,6 +13,7 @@ it raises :class:`~flowwright.errors.MissingExtraError` naming the extra.
 from __future__ import annotations
 
 import importlib
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from flowwright.extras import needs_extra
@@ -30,13 +31,15 @@ __all__ = [
     "schema_differences",
 ]
 
-_HOMES = {
-    "FlowMCPClient": "flowwright.mcp.client",
-    "ToolResult": "flowwright.mcp.results",
-    "assert_tool_error": "flowwright.mcp.assertions",
-    "assert_tools": "flowwright.mcp.assertions",
-    "schema_differences": "flowwright.mcp.assertions",
-}
+_HOMES = MappingProxyType(
+    {
+        "FlowMCPClient": "flowwright.mcp.client",
+        "ToolResult": "flowwright.mcp.results",
+        "assert_tool_error": "flowwright.mcp.assertions",
+        "assert_tools": "flowwright.mcp.assertions",
+        "schema_differences": "flowwright.mcp.assertions",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -32,14 +32,15 @@ from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import Implementation, Tool
 
-from flowwright.collector import Message
+from flowwright.diagnostics import format_output_tail
 from flowwright.errors import ClientStateError, ConnectError, ConnectionLostError, ProtocolError
+from flowwright.match import Match
 from flowwright.mcp.recording import MCP_DIALECT, PROGRESS, Recorder, RecordingTransport
 from flowwright.mcp.results import ToolResult
+from flowwright.message import Message
 from flowwright.protocol import Category
-from flowwright.runner import FlowServer, format_output_tail
+from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
-from flowwright.waiter import Match
 
 __all__ = ["FlowMCPClient"]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from flowwright.extras import needs_extra
-from flowwright.runner import FlowServer
+from flowwright.server import FlowServer
 
 if TYPE_CHECKING:
     from flowwright.mcp.client import FlowMCPClient

@@ -35,8 +35,9 @@ from mcp.client import Transport
 from mcp.client._transport import ReadStream, TransportStreams, WriteStream
 from mcp.shared.message import SessionMessage
 
-from flowwright.collector import Direction, MessageCollector
+from flowwright.collector import MessageCollector
 from flowwright.dialect import Dialect
+from flowwright.message import Direction
 from flowwright.protocol import Category, envelope
 
 __all__ = ["MCP_DIALECT", "Recorder", "RecordingTransport"]
@@ -84,7 +85,7 @@ class Recorder:
     def record(self, item: SessionMessage | Exception, direction: Direction) -> None:
         if isinstance(item, Exception):
             frame = envelope("mcp_invalid", {"content": f"not a JSON-RPC message: {item}"})
-            self.collector.append(frame.to_json(), category=Category.MALFORMED)
+            self.collector.append_parsed(frame, frame.to_json(), category=Category.MALFORMED)
             return
         message = item.message.model_dump(mode="json", by_alias=True, exclude_unset=True)
         method = message.get("method")
@@ -107,8 +108,8 @@ class Recorder:
             "source": self.source,
             "message": message,
         }
-        frame = envelope(f"mcp_{kind}", outputs).to_json()
-        self.collector.append(frame, direction=direction, category=category)
+        built = envelope(f"mcp_{kind}", outputs)
+        self.collector.append_parsed(built, built.to_json(), direction=direction, category=category)
 
     def closed(self) -> None:
         """The server's side of the connection ended (EOF, process exit, transport closed)."""

@@ -14,9 +14,10 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal, TypeVar
 
-from flowwright.collector import Message
+from flowwright.message import Message
 from flowwright.protocol import Category
 
 __all__ = [
@@ -89,27 +90,29 @@ class Fault:
         return f"{self.name}({arguments})"
 
 
-_DEFAULTS: dict[str, Any] = {
-    "category": None,
-    "type": None,
-    "agent": None,
-    "pattern": None,
-    "where": None,
-    "side": "server",
-    "path": None,
-    "count": None,
-    "skip": 0,
-    "jitter": 0.0,
-    "times": 1,
-    "after": 1,
-    "mode": "not_json",
-    "using": None,
-    "when": "before",
-    "seconds": None,
-    "status": 503,
-    "bytes_per_second": None,
-    "frames_per_second": None,
-}
+_DEFAULTS: dict[str, Any] = MappingProxyType(
+    {
+        "category": None,
+        "type": None,
+        "agent": None,
+        "pattern": None,
+        "where": None,
+        "side": "server",
+        "path": None,
+        "count": None,
+        "skip": 0,
+        "jitter": 0.0,
+        "times": 1,
+        "after": 1,
+        "mode": "not_json",
+        "using": None,
+        "when": "before",
+        "seconds": None,
+        "status": 503,
+        "bytes_per_second": None,
+        "frames_per_second": None,
+    }
+)
 
 
 def _show(value: Any) -> str:

@@ -1,10 +1,10 @@
 """The proxy's pytest fixture (its own ``pytest11`` entry point, ``flowwright-proxy``).
 
 ``flow_proxy`` starts a :class:`~flowwright.proxy.FlowProxy` in front of the test's server
-and, for the test's duration, makes it *the* server clients find
-(:data:`flowwright.config.settings`): ``flow_client``, ``FlowTestClient.create()`` and the web
-plugin's ``ui_flow`` / ``flow_page`` then all go through it, whatever order the test names
-its fixtures in.
+and, for the test's duration, makes it *the* server clients find (the test's settings,
+:mod:`flowwright.context`): ``flow_client``, ``FlowTestClient.create()`` and the web plugin's
+``ui_flow`` / ``flow_page`` then all go through it, whatever order the test names its
+fixtures in.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from flowwright.config import settings
+from flowwright.context import current
 from flowwright.proxy.relay import FlowProxy
-from flowwright.runner import FlowServer
+from flowwright.server import FlowServer
 
 __all__ = ["flow_proxy", "pytest_collection_modifyitems"]
 
 _ROUTED = ("flow_client", "ui_flow", "flow_page")
-"""Fixtures that find their server in ``settings.server``: set up after ``flow_proxy``."""
+"""Fixtures that find their server in the test's settings: set up after ``flow_proxy``."""
 
 
 @pytest_asyncio.fixture
@@ -32,16 +32,17 @@ async def flow_proxy() -> AsyncIterator[FlowProxy]:
     ``async with flow_proxy.fault(drop(category="result", count=1)):`` scripts a fault;
     ``flow_proxy.url`` / ``flow_proxy.http_url`` point anything else at it.
     """
-    saved = settings.server
-    if saved is None:
-        raise pytest.UsageError("flow_proxy needs the flowwright plugin's server (settings.server)")
-    server: FlowServer = await asyncio.to_thread(saved)
+    scope = current()
+    saved = scope.settings
+    if saved.server is None:
+        raise pytest.UsageError("flow_proxy needs the flowwright plugin's server")
+    server: FlowServer = await asyncio.to_thread(saved.server)
     async with FlowProxy(server) as proxy:
-        settings.server = lambda: proxy.endpoint
+        scope.settings = saved.replace(server=lambda: proxy.endpoint)
         try:
             yield proxy
         finally:
-            settings.server = saved
+            scope.settings = saved
 
 
 @pytest.hookimpl(trylast=True)

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -30,12 +30,12 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from flowwright.collector import Message
-from flowwright.config import settings
+from flowwright.context import current
 from flowwright.dialect import Dialect
 from flowwright.errors import ClientStateError
+from flowwright.message import Message
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
-from flowwright.runner import FlowServer
+from flowwright.server import ExitCallback, FlowServer
 from flowwright.stream import FlowStream
 
 __all__ = ["FaultScope", "FlowProxy", "ProxiedServer", "ProxyConnection"]
@@ -258,7 +258,7 @@ class FaultScope:
 
 class ProxiedServer:
     """The server under test as clients see it through the proxy: a
-    :class:`~flowwright.runner.FlowServer` whose URLs are the proxy's, and whose description
+    :class:`~flowwright.server.FlowServer` whose URLs are the proxy's, and whose description
     in a failure names the proxy, its faults, and the server behind it."""
 
     def __init__(self, proxy: FlowProxy) -> None:
@@ -284,6 +284,25 @@ class ProxiedServer:
         )
         return f"{self.proxy.describe()}\n{behind}"
 
+    def log_tail(self, n: int = 20) -> list[str]:
+        """The log of the server behind the proxy, if flowwright can see it."""
+        upstream = self.proxy.server
+        return upstream.log_tail(n) if upstream is not None else []
+
+    def on_exit(self, callback: ExitCallback) -> Callable[[], None]:
+        """The exit of the server behind the proxy: a crash reads as a crash through it too."""
+        upstream = self.proxy.server
+        return upstream.on_exit(callback) if upstream is not None else _nothing
+
+    def wait_exited(self, timeout: float | None = None) -> int | None:
+        """The exit code of the server behind the proxy, once it has exited."""
+        upstream = self.proxy.server
+        return upstream.wait_exited(timeout) if upstream is not None else None
+
+
+def _nothing() -> None:
+    """Unsubscribing from an exit that is never reported."""
+
 
 class FlowProxy(FlowStream):
     """A fault-injecting WebSocket (and HTTP) proxy in front of ``target``.
@@ -291,7 +310,7 @@ class FlowProxy(FlowStream):
     ``async with FlowProxy(server) as proxy:`` listens on 127.0.0.1 (``port=0``: a free
     one) until the block ends; point clients at :attr:`url` (or :attr:`endpoint`), a browser
     at :attr:`http_url`. ``target`` is the server's URL or a
-    :class:`~flowwright.runner.FlowServer`. Faults are added with :meth:`fault`. The proxy is
+    :class:`~flowwright.server.FlowServer`. Faults are added with :meth:`fault`. The proxy is
     itself a flow stream: its collector holds every frame it relayed (the server's as
     received, the client's as sent) and a note of each thing it did, and can be awaited.
     """
@@ -306,6 +325,7 @@ class FlowProxy(FlowStream):
         open_timeout: float = 10.0,
     ) -> None:
         super().__init__(dialect=dialect, describe_state=self.describe)
+        self._scope = current()  # the test whose clients' transcripts get the proxy's notes
         if isinstance(target, str):
             url, self.server = target, None
         else:
@@ -639,7 +659,7 @@ class FlowProxy(FlowStream):
         where = urlsplit(path).path
         netloc = f"127.0.0.1:{self._bound}"
         found = []
-        for stream in settings.streams:
+        for stream in self._scope.streams or []:
             if stream is self or isinstance(stream, FlowProxy):
                 continue
             urls = [str(getattr(stream, "url", ""))]

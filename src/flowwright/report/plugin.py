@@ -22,22 +22,31 @@ from typing import Any
 import pytest
 from _pytest.junitxml import bin_xml_escape, xml_key
 
+from flowwright.context import SCOPE, TestScope
+from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.report.html import write_html
 from flowwright.report.record import (
-    TRANSCRIPT_SECTION,
     Recorder,
     flow_data,
-    open_streams,
-    record_attachments,
 )
 from flowwright.report.results import build, write_json
 from flowwright.report.shard import parse_shard, select_shard
-from flowwright.stream import FlowStream
 
 __all__ = ["FlowReport", "pytest_addoption", "pytest_configure", "pytest_unconfigure"]
 
+
+@pytest.fixture(autouse=True)
+def _flowwright_report_test(
+    request: pytest.FixtureRequest, _flowwright_test: TestScope
+) -> TestScope:
+    """Keep the test's attachments (``attach``) while a report is being written."""
+    plugin = request.config.pluginmanager.get_plugin(_PLUGIN_NAME)
+    if isinstance(plugin, FlowReport) and plugin.recording:
+        _flowwright_test.attachments = []
+    return _flowwright_test
+
+
 _PLUGIN_NAME = "flowwright-report-session"
-_streams_key = pytest.StashKey[dict[int, tuple[str, FlowStream]]]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,14 +84,12 @@ def pytest_configure(config: pytest.Config) -> None:
         shard=parse_shard(shard) if shard else None,
     )
     config.pluginmanager.register(plugin, _PLUGIN_NAME)
-    record_attachments(plugin.recording)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     plugin = config.pluginmanager.get_plugin(_PLUGIN_NAME)
     if plugin is not None:
         config.pluginmanager.unregister(plugin)
-    record_attachments(False)
 
 
 def _path(config: pytest.Config, name: str) -> Path | None:
@@ -132,14 +139,9 @@ class FlowReport:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if self.recording:
-            # Streams are noted at every phase: some lists are emptied by fixture teardown.
-            seen = item.stash.setdefault(_streams_key, {})
-            for label, stream in open_streams():
-                seen.setdefault(id(stream), (label, stream))
-            if report.when == "teardown":
-                report.flowwright = flow_data(seen.values())  # type: ignore[attr-defined]
-                del item.stash[_streams_key]
+        scope = item.stash.get(SCOPE, None)  # the test's own: its streams and attachments
+        if self.recording and report.when == "teardown" and scope is not None:
+            report.flowwright = flow_data(scope)  # type: ignore[attr-defined]
         return report
 
     @pytest.hookimpl(trylast=True)  # after junitxml has opened the test case and its failure

@@ -26,51 +26,48 @@ from __future__ import annotations
 import base64
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import pytest
 
-from flowwright.config import settings
+from flowwright.context import TestScope, current
+from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.stream import FlowStream
 
 __all__ = [
     "FORMAT",
     "IMAGE_TYPES",
-    "TRANSCRIPT_SECTION",
     "AttachmentKind",
     "Recorder",
     "TestRecord",
     "attach",
     "flow_data",
     "open_streams",
-    "record_attachments",
     "record_stream",
-    "take_attachments",
 ]
 
-FORMAT = {"format": "flowwright-report", "version": 1}
+FORMAT = MappingProxyType({"format": "flowwright-report", "version": 1})
 """The header of every JSON results file; ``merge`` refuses files without it."""
 
-TRANSCRIPT_SECTION = "flowwright transcript"
-"""The prefix of the report sections holding a failing test's flow transcripts."""
 
-IMAGE_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-}
+IMAGE_TYPES = MappingProxyType(
+    {
+        ".png": "image/png",
+        ".jpg": "image/jpeg",
+        ".jpeg": "image/jpeg",
+        ".gif": "image/gif",
+        ".webp": "image/webp",
+    }
+)
 """Image files ``attach`` inlines, by suffix."""
 
 AttachmentKind = Literal["image", "violations", "text"]
 """How an attachment is shown: an inlined image, a table of violations, or text."""
 Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
-
-_attachments: list[dict[str, Any]] | None = None  # None: no report is being written
 
 
 def attach(
@@ -91,7 +88,8 @@ def attach(
         kind = _infer_kind(content, path)
     if kind not in ("image", "violations", "text"):
         raise ValueError(f"attach() kind must be 'image', 'violations' or 'text', not {kind!r}")
-    if _attachments is None:
+    attachments = current().attachments
+    if attachments is None:  # no report is being written
         return
     item: dict[str, Any] = {"name": name, "kind": kind, "path": str(path) if path else None}
     if kind == "image":
@@ -120,7 +118,7 @@ def attach(
             if isinstance(content, bytes)
             else str(content)
         )
-    _attachments.append(item)
+    attachments.append(item)
 
 
 def _infer_kind(content: object, path: Path | None) -> AttachmentKind:
@@ -133,26 +131,14 @@ def _infer_kind(content: object, path: Path | None) -> AttachmentKind:
     return "text"
 
 
-def record_attachments(enabled: bool) -> None:
-    """Start (or stop) keeping what :func:`attach` is given; the report plugin's switch."""
-    global _attachments
-    _attachments = [] if enabled else None
+def open_streams(scope: TestScope) -> list[tuple[str, FlowStream]]:
+    """Every flow a test opened, labelled as its transcript section is.
 
-
-def take_attachments() -> list[dict[str, Any]]:
-    """The attachments registered since the last call (the test that just ended)."""
-    global _attachments
-    taken, _attachments = _attachments or [], [] if _attachments is not None else None
-    return taken
-
-
-def open_streams() -> list[tuple[str, FlowStream]]:
-    """Every flow the running test opened, labelled as its transcript section is.
-
-    Every :class:`FlowStream` registers itself in ``settings.streams`` — WebSocket clients,
+    Every :class:`FlowStream` registers itself in its test's scope — WebSocket clients,
     browser pages and MCP clients alike.
     """
-    return [(f"{i}: {stream.title}", stream) for i, stream in enumerate(settings.streams, 1)]
+    streams = [stream for stream in scope.streams or [] if isinstance(stream, FlowStream)]
+    return [(f"{i}: {stream.title}", stream) for i, stream in enumerate(streams, 1)]
 
 
 def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
@@ -261,9 +247,9 @@ def _skip_reason(report: pytest.TestReport) -> str:
     return str(longrepr)
 
 
-def flow_data(streams: Iterable[tuple[str, FlowStream]]) -> dict[str, Any]:
-    """The worker's half of a record, attached to the teardown report."""
+def flow_data(scope: TestScope) -> dict[str, Any]:
+    """The worker's half of a test's record, attached to its teardown report."""
     return {
-        "streams": [record_stream(label, stream) for label, stream in streams],
-        "attachments": take_attachments(),
+        "streams": [record_stream(label, stream) for label, stream in open_streams(scope)],
+        "attachments": list(scope.attachments or []),
     }

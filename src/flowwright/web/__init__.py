@@ -8,7 +8,7 @@ a UI test against a flow server it did not start names it for diagnostics
 (``UIFlow(page, server=RemoteServer(url))``).
 """
 
-from flowwright.runner import RemoteServer
+from flowwright.server import RemoteServer
 from flowwright.web.a11y import Violation, assert_accessible, check_accessibility, find_axe_script
 from flowwright.web.browser import find_chromium, launch_chromium, open_chromium
 from flowwright.web.config import WebSettings, web_settings

@@ -13,6 +13,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from flowwright.errors import BrowserNotFoundError
@@ -53,14 +54,16 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 """Flags for every launch (Playwright adds ``--headless`` itself when ``headless=True``)."""
 
-CONTEXT_OPTIONS: dict[str, Any] = {
-    "viewport": {"width": 1024, "height": 768},
-    "device_scale_factor": 1,
-    "locale": "en-US",
-    "timezone_id": "UTC",
-    "color_scheme": "light",
-    "reduced_motion": "reduce",
-}
+CONTEXT_OPTIONS: dict[str, Any] = MappingProxyType(
+    {
+        "viewport": {"width": 1024, "height": 768},
+        "device_scale_factor": 1,
+        "locale": "en-US",
+        "timezone_id": "UTC",
+        "color_scheme": "light",
+        "reduced_motion": "reduce",
+    }
+)
 """Browser-context options that make screenshots repeatable: size, scale, locale, motion."""
 
 _INSTALL_HINT = (

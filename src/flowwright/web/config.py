@@ -1,18 +1,26 @@
 """The web plugin's settings: where Chromium, axe-core and the UI are, and where artefacts go.
 
-Filled in by :mod:`flowwright.web.plugin` from its options; outside pytest the defaults apply
-(look on ``PATH`` and in the environment, compare screenshots instead of rewriting them).
+One frozen :class:`WebSettings` per test, in the test's scope (:mod:`flowwright.context`): the
+web plugin fills it from its options and points it at the test's directories;
+:data:`web_settings` reads the running test's. Outside pytest the defaults apply (look on
+``PATH`` and in the environment, compare screenshots instead of rewriting them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Self, cast
 
-__all__ = ["WebSettings", "web_settings"]
+import pytest
+
+from flowwright.context import current
+
+__all__ = ["WEB", "WebSettings", "web_settings"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class WebSettings:
     """Defaults the browser, screenshot and accessibility helpers fall back on."""
 
@@ -34,6 +42,30 @@ class WebSettings:
     output_dir: Path | None = None
     """The running test's artefact directory (traces, failure screenshots, image diffs)."""
 
+    def replace(self, **changes: Any) -> Self:
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
 
-web_settings = WebSettings()
-"""The one process-wide instance."""
+
+WEB = pytest.StashKey[WebSettings]()
+"""Where a test's scope keeps its :class:`WebSettings`."""
+
+
+class _CurrentWebSettings:
+    """``flowwright.web.web_settings``: the running test's :class:`WebSettings`, read-only
+    (change them for a test with ``current().stash[WEB] = web_settings.replace(...)``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(current().stash.get(WEB, _DEFAULTS), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(
+            "flowwright.web.web_settings is read-only (it is the running test's): use the web "
+            "plugin's options, or flowwright.context.current().stash[WEB] = "
+            "web_settings.replace(...)"
+        )
+
+
+_DEFAULTS = WebSettings()
+web_settings: WebSettings = cast(WebSettings, _CurrentWebSettings())
+"""The running test's web settings."""

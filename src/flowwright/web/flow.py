@@ -19,11 +19,12 @@ import re
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
-from flowwright.collector import Message
 from flowwright.errors import ConnectionLostError, FlowTimeoutError, UIPageError
-from flowwright.runner import FlowServer
+from flowwright.match import Matcher
+from flowwright.message import Message
+from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
-from flowwright.waiter import Expectation, FailOnError, Matcher
+from flowwright.waiter import Expectation, FailOnError
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response, WebSocket

@@ -16,19 +16,19 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import pytest_asyncio
 
-from flowwright.config import settings
+from flowwright.context import TestScope, current
 from flowwright.errors import BrowserNotFoundError
 from flowwright.extras import missing_modules
-from flowwright.runner import FlowServer
+from flowwright.server import FlowServer
 from flowwright.web.browser import CONTEXT_OPTIONS, find_chromium
-from flowwright.web.config import WebSettings, web_settings
+from flowwright.web.config import WEB, WebSettings, web_settings
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -54,6 +54,7 @@ FAILURE_SCREENSHOT = "failure.png"
 
 _reports_key = pytest.StashKey[dict[str, pytest.TestReport]]()
 _output_root_key = pytest.StashKey[Path]()
+_settings_key = pytest.StashKey[WebSettings]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -148,20 +149,14 @@ def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
     return settings, output_root
 
 
-_OPTION_FIELDS = ("chromium", "axe_script", "ui_url", "ui_sockets", "update_snapshots")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     settings, output_root = _read_settings(config)
-    for name in _OPTION_FIELDS:
-        setattr(web_settings, name, getattr(settings, name))
+    config.stash[_settings_key] = settings
     config.stash[_output_root_key] = output_root
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    defaults = WebSettings()
-    for name in _OPTION_FIELDS:
-        setattr(web_settings, name, getattr(defaults, name))
+    """Nothing to restore: the settings live in each test's scope."""
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -171,10 +166,11 @@ def pytest_report_header(config: pytest.Config) -> str:
         chromium = str(find_chromium())
     except BrowserNotFoundError:
         chromium = "not found (UI tests will fail; see --flow-chromium)"
-    mode = "update" if web_settings.update_snapshots else "compare"
-    ui = web_settings.ui_url or "the flow server's /"
-    if web_settings.ui_sockets:
-        ui += f" (sockets matching {web_settings.ui_sockets!r})"
+    settings = config.stash[_settings_key]
+    mode = "update" if settings.update_snapshots else "compare"
+    ui = settings.ui_url or "the flow server's /"
+    if settings.ui_sockets:
+        ui += f" (sockets matching {settings.ui_sockets!r})"
     return (
         f"flowwright web: chromium {chromium}; UI {ui}; snapshots {mode}; "
         f"artefacts in {config.stash[_output_root_key]}"
@@ -187,16 +183,13 @@ def _output_dir(item: pytest.Item) -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _flowwright_web_test(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Point the screenshot and artefact helpers at this test's directories."""
+def _flowwright_web_test(request: pytest.FixtureRequest, _flowwright_test: TestScope) -> None:
+    """Give the test's scope its web settings, pointed at this test's directories."""
     output = _output_dir(request.node)
     shutil.rmtree(output, ignore_errors=True)  # a previous run's artefacts would mislead
-    web_settings.snapshot_dir = request.node.path.parent / "__snapshots__"
-    web_settings.output_dir = output
-    try:
-        yield
-    finally:
-        web_settings.snapshot_dir = web_settings.output_dir = None
+    _flowwright_test.stash[WEB] = request.config.stash[_settings_key].replace(
+        snapshot_dir=request.node.path.parent / "__snapshots__", output_dir=output
+    )
 
 
 def _failed(item: pytest.Item) -> bool:
@@ -263,8 +256,9 @@ async def ui_flow(flow_context: BrowserContext, flow_server: FlowServer) -> UIFl
     from flowwright.web.flow import UIFlow
 
     server = flow_server
-    if settings.server is not None:  # the test's own: a fresh one, or flow_proxy in front
-        server = await asyncio.to_thread(settings.server)
+    test_server = current().settings.server
+    if test_server is not None:  # the test's own: a fresh one, or flow_proxy in front
+        server = await asyncio.to_thread(test_server)
     page = await flow_context.new_page()
     flow = UIFlow(page, server=server, sockets=web_settings.ui_sockets)
     await flow.goto(ui_url(server))
