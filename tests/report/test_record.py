@@ -59,8 +59,14 @@ def test_attach_infers_the_kind_and_inlines_files(
     attach("axe", axe)
     attach("rows", [{"id": "region"}])
     attach("log", "plain text")
+    trace = tmp_path / "trace.zip"
+    trace.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    monkeypatch.chdir(tmp_path)
+    attach("trace", Path("trace.zip"))
     with pytest.raises(ValueError, match="kind must be"):
         attach("bad", "x", "video")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs a file path"):
+        attach("bad", "not a path", "file")
     items = record.take_attachments()
     assert [(a["name"], a["kind"]) for a in items] == [
         ("shot", "image"),
@@ -68,10 +74,13 @@ def test_attach_infers_the_kind_and_inlines_files(
         ("axe", "violations"),
         ("rows", "violations"),
         ("log", "text"),
+        ("trace", "file"),
     ]
     assert items[0]["mime"] == "image/png"
     assert items[0]["path"] == str(shot)
     assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
+    # A linked file is not read: its absolute path (linkable from anywhere) and size are kept.
+    assert items[5] == {"name": "trace", "kind": "file", "path": str(trace), "size": 22}
     monkeypatch.setattr(record, "_attachments", None)  # no report is being written
     attach("ignored", "nothing is kept")
     assert record.take_attachments() == []
