@@ -1,4 +1,5 @@
-"""docs/ci.md's workflow is valid YAML whose commands use the options and command that exist."""
+"""docs/ci.md's workflow is valid YAML whose commands use the options and command that exist;
+the docs say what the report's times count from, in the report's own words."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Any
 
 import yaml
 
-DOC = Path(__file__).parents[2] / "docs" / "ci.md"
+from flowwright.report.record import TIME_ORIGIN
+
+DOCS = Path(__file__).parents[2] / "docs"
+DOC = DOCS / "ci.md"
 
 
 def workflow() -> dict[str, Any]:
@@ -58,3 +62,10 @@ def test_the_workflow_shards_the_suite_and_merges_one_report() -> None:
     ).stdout
     assert "output" in help_text
     assert "results" in help_text
+
+
+def test_the_docs_and_the_report_agree_on_what_t_0_is() -> None:
+    for page in ("ci.md", "concepts.md", "troubleshooting.md"):
+        text = " ".join((DOCS / page).read_text(encoding="utf-8").split())
+        assert f"t=0: {TIME_ORIGIN}" in text, page
+        assert "since the client connected" not in text, page

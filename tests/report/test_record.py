@@ -47,7 +47,9 @@ async def test_every_wait_is_recorded_with_how_it_ended() -> None:
     assert all(w.ended is not None and w.ended >= w.started for w in history)
 
 
-def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
+def test_attach_infers_the_kind_and_inlines_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     scope = current()  # the test's own, as the plugin opened it
     shot = tmp_path / "shot.png"
     shot.write_bytes(png())
@@ -59,21 +61,30 @@ def test_attach_infers_the_kind_and_inlines_files(tmp_path: Path) -> None:
     attach("axe", axe)
     attach("rows", [{"id": "region"}])
     attach("log", "plain text")
+    trace = tmp_path / "trace.zip"
+    trace.write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip
+    monkeypatch.chdir(tmp_path)
+    attach("trace", Path("trace.zip"))
     with pytest.raises(ValueError, match="kind must be"):
         attach("bad", "x", "video")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="needs a file path"):
+        attach("bad", "not a path", "file")
     assert [(a["name"], a["kind"]) for a in items] == [
         ("shot", "image"),
         ("diff", "image"),
         ("axe", "violations"),
         ("rows", "violations"),
         ("log", "text"),
+        ("trace", "file"),
     ]
     assert items[0]["mime"] == "image/png"
     assert items[0]["path"] == str(shot)
     assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
+    # A linked file is not read: its absolute path (linkable from anywhere) and size are kept.
+    assert items[5] == {"name": "trace", "kind": "file", "path": str(trace), "size": 22}
     scope.attachments = None  # no report is being written
     attach("ignored", "nothing is kept")
-    assert len(items) == 5
+    assert len(items) == 6
 
 
 def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> None:

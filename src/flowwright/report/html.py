@@ -2,19 +2,26 @@
 
 Jinja2 with autoescaping on renders every value as text, so agent output (untrusted) can never
 become markup; a Content-Security-Policy lets only the page's own script (by nonce) run and
-loads nothing from the network (images are ``data:`` URIs).
+loads nothing from the network (images are ``data:`` URIs). Files too big to inline (a
+Playwright trace) are linked relative to the HTML file, so the link survives moving the report
+together with the test output; where the file is not, the page says where it was written.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
+
+from flowwright.report.record import TIME_ORIGIN
 
 __all__ = ["OUTCOMES", "render", "write_html"]
 
@@ -61,12 +68,39 @@ def _cell(value: Any) -> str:
     return text if len(text) <= _CELL_LIMIT else text[: _CELL_LIMIT - 1] + "…"
 
 
+def _clock(epoch: float | None) -> str:
+    """``2026-11-30 07:42:08.704 UTC`` (local time): when a flow's t=0 was."""
+    if epoch is None:
+        return "-"
+    local = time.localtime(epoch)
+    milliseconds = int(epoch % 1 * 1000)
+    return time.strftime("%Y-%m-%d %H:%M:%S", local) + f".{milliseconds:03d} {local.tm_zone}"
+
+
+def _link(path: str | None, base: Path | None) -> str | None:
+    """The href of a linked file, relative to the report's directory; ``None`` when the file
+    is not there (the report was written on another machine, or the file was cleaned up)."""
+    if not path or not Path(path).is_file():
+        return None
+    if base is None:
+        return Path(path).absolute().as_uri()
+    try:
+        relative = os.path.relpath(path, base)
+    except ValueError:  # another drive (Windows): no relative path exists
+        return Path(path).absolute().as_uri()
+    return quote(Path(relative).as_posix())
+
+
 _env.filters["seconds"] = _seconds
 _env.filters["as_table"] = _as_table
+_env.filters["clock"] = _clock
 
 
-def render(results: Mapping[str, Any]) -> str:
-    """The report page for a results document (one run's, or shards merged)."""
+def render(results: Mapping[str, Any], base: Path | None = None) -> str:
+    """The report page for a results document (one run's, or shards merged).
+
+    ``base`` is the directory the page will be in: linked files (``attach(..., "file")``)
+    get hrefs relative to it (absolute ``file:`` URIs without it)."""
     # Failing tests first (they are what a reader came for), then by node id.
     tests = sorted(
         results["tests"],
@@ -84,10 +118,12 @@ def render(results: Mapping[str, Any]) -> str:
         summary=summary,
         outcomes=OUTCOMES,
         nonce=secrets.token_urlsafe(16),
+        time_origin=TIME_ORIGIN,
+        link=lambda path: _link(path, base),
     )
 
 
 def write_html(results: Mapping[str, Any], path: Path) -> None:
     """Write :func:`render`'s page to ``path``, creating its directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(results), encoding="utf-8")
+    path.write_text(render(results, base=path.parent.absolute()), encoding="utf-8")

@@ -16,9 +16,15 @@ Attaching evidence (screenshots, visual diffs, accessibility violations) to the 
     attach("axe", violations)                                  # a list of dicts: a table
     attach("axe", Path("axe.json"), "violations")              # a JSON list, or axe's result
     attach("console", "text that was logged", "text")
+    attach("trace", Path("trace.zip"), "file")                 # linked, not inlined
 
-``attach`` reads a file at once (the test may delete it later) and is a no-op unless a report
-is being written (``--flow-report`` / ``--flow-report-json``).
+``attach`` reads a file at once (the test may delete it later) — except a ``"file"``, which is
+only linked (a Playwright trace is megabytes) — and is a no-op unless a report is being
+written (``--flow-report`` / ``--flow-report-json``).
+
+Times: every ``Message.time`` and wait time of a flow counts from the moment its stream was
+created (``FlowTestClient.create()``, a ``UIFlow`` on a page, an MCP client); the record keeps
+that moment as the flow's ``started`` (seconds since the epoch), so flows line up with the test.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,10 +48,13 @@ from flowwright.stream import FlowStream
 __all__ = [
     "FORMAT",
     "IMAGE_TYPES",
+    "LINKED_TYPES",
+    "TIME_ORIGIN",
     "AttachmentKind",
     "Recorder",
     "TestRecord",
     "attach",
+    "first_line",
     "flow_data",
     "open_streams",
     "record_stream",
@@ -65,8 +75,15 @@ IMAGE_TYPES = MappingProxyType(
 )
 """Image files ``attach`` inlines, by suffix."""
 
-AttachmentKind = Literal["image", "violations", "text"]
-"""How an attachment is shown: an inlined image, a table of violations, or text."""
+LINKED_TYPES = frozenset({".zip"})
+"""Files ``attach`` links rather than reads, by suffix (Playwright's ``trace.zip``)."""
+
+TIME_ORIGIN = "when its client, page or MCP client was created"
+"""What a flow's t=0 is, in the words the report and the docs both use."""
+
+AttachmentKind = Literal["image", "violations", "text", "file"]
+"""How an attachment is shown: an inlined image, a table of violations, text, or a link to a
+file (the report links it relative to the HTML file, or says where it was)."""
 Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
 
 
@@ -80,19 +97,27 @@ def attach(
     ``content`` is a file (any ``os.PathLike``), image bytes, a list of dicts (one table row
     each), or a ``str`` holding the text itself. ``kind`` defaults from the content: an image
     suffix or bytes → ``"image"``, a list or a ``.json`` file → ``"violations"`` (a table),
-    anything else → ``"text"``. A ``"violations"`` file holds a JSON list, or an axe-core
-    result whose ``violations`` list is taken.
+    a ``.zip`` file → ``"file"`` (linked, not read), anything else → ``"text"``. A
+    ``"violations"`` file holds a JSON list, or an axe-core result whose ``violations`` list
+    is taken.
     """
     path = Path(content) if isinstance(content, os.PathLike) else None
     if kind is None:
         kind = _infer_kind(content, path)
-    if kind not in ("image", "violations", "text"):
-        raise ValueError(f"attach() kind must be 'image', 'violations' or 'text', not {kind!r}")
+    if kind not in ("image", "violations", "text", "file"):
+        raise ValueError(
+            f"attach() kind must be 'image', 'violations', 'text' or 'file', not {kind!r}"
+        )
+    if kind == "file" and path is None:
+        raise TypeError("attach(kind='file') needs a file path")
     attachments = current().attachments
     if attachments is None:  # no report is being written
         return
     item: dict[str, Any] = {"name": name, "kind": kind, "path": str(path) if path else None}
-    if kind == "image":
+    if kind == "file" and path is not None:  # (a path: checked above)
+        item["path"] = str(path.absolute())  # the report links it from wherever it is written
+        item["size"] = path.stat().st_size if path.is_file() else None
+    elif kind == "image":
         if path is not None:
             mime = IMAGE_TYPES.get(path.suffix.lower())
             if mime is None:
@@ -124,6 +149,8 @@ def attach(
 def _infer_kind(content: object, path: Path | None) -> AttachmentKind:
     if isinstance(content, bytes) or (path and path.suffix.lower() in IMAGE_TYPES):
         return "image"
+    if path is not None and path.suffix.lower() in LINKED_TYPES:
+        return "file"
     if path is not None:
         return "violations" if path.suffix.lower() == ".json" else "text"
     if isinstance(content, Sequence) and not isinstance(content, str):
@@ -142,7 +169,8 @@ def open_streams(scope: TestScope) -> list[tuple[str, FlowStream]]:
 
 
 def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
-    """One flow as the report shows it: messages, waits, turns and step times."""
+    """One flow as the report shows it: messages, waits, turns and step times, and when its
+    t=0 was (``started``, seconds since the epoch; see :data:`TIME_ORIGIN`)."""
     turns = [
         {
             "index": turn.index,
@@ -163,6 +191,7 @@ def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
     waits = [asdict(wait) | {"duration": wait.duration} for wait in stream.waiter.history]
     return {
         "label": label,
+        "started": time.time() - stream.collector.elapsed,
         "messages": [message.to_dict() for message in stream.collector],
         "waits": waits,
         "turns": turns,
@@ -178,6 +207,7 @@ class TestRecord:
 
     nodeid: str
     outcome: Outcome = "passed"
+    cause: str | None = None  # the first failure's first line (as pytest's short summary)
     duration: float = 0.0
     started: float = 0.0  # seconds since the epoch
     errors: list[str] = field(default_factory=list)  # the failing phases' tracebacks
@@ -216,6 +246,8 @@ class Recorder:
         if report.failed:
             in_call = report.when == "call" or record.outcome == "failed"
             record.outcome = "failed" if in_call else "error"
+            if record.cause is None:
+                record.cause = first_line(report)
             record.errors.append(f"[{report.when}] {report.longreprtext}")
         elif report.skipped:
             record.outcome = "xfailed" if xfail else "skipped"
@@ -236,8 +268,26 @@ class Recorder:
     def add_collect_error(self, report: pytest.CollectReport) -> None:
         """A module that failed to import: its tests never ran, which the report must show."""
         self.records.append(
-            TestRecord(nodeid=report.nodeid, outcome="error", errors=[report.longreprtext])
+            TestRecord(
+                nodeid=report.nodeid,
+                outcome="error",
+                cause=first_line(report),
+                errors=[report.longreprtext],
+            )
         )
+
+
+def first_line(report: pytest.TestReport | pytest.CollectReport) -> str:
+    """The failure's first line: the exception line pytest's short summary shows
+    (``flowwright.FlowEndedError: the flow ended ...``), else the first ``E`` line of the
+    text, else its first line."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = getattr(crash, "message", None)
+    if isinstance(message, str) and message.strip():
+        return message.strip().splitlines()[0]
+    lines = [line.strip() for line in report.longreprtext.splitlines() if line.strip()]
+    errors = [line.removeprefix("E").strip() for line in lines if line.startswith("E ")]
+    return (errors or lines or [""])[0]
 
 
 def _skip_reason(report: pytest.TestReport) -> str:

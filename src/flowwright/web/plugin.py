@@ -26,6 +26,7 @@ import pytest_asyncio
 from flowwright.context import TestScope, current
 from flowwright.errors import BrowserNotFoundError
 from flowwright.extras import missing_modules
+from flowwright.report.record import attach
 from flowwright.server import FlowServer
 from flowwright.web.browser import CONTEXT_OPTIONS, find_chromium
 from flowwright.web.config import WEB, WebSettings, web_settings
@@ -219,7 +220,8 @@ async def flow_context(
     """A fresh browser context (fixed viewport, locale, time zone, reduced motion), traced.
 
     When the test fails, its trace (``trace.zip``: ``playwright show-trace trace.zip``) and a
-    screenshot of each open page are kept in the test's output directory.
+    screenshot of each open page are kept in the test's output directory, and attached to the
+    test's entry in the HTML report (the screenshots inline, the trace linked).
     """
     context = await flow_browser.new_context(**CONTEXT_OPTIONS)
     await context.tracing.start(screenshots=True, snapshots=True)
@@ -232,7 +234,9 @@ async def flow_context(
             for index, page in enumerate(context.pages):
                 name = FAILURE_SCREENSHOT if index == 0 else f"failure-{index + 1}.png"
                 await page.screenshot(path=output / name, full_page=True)
+                attach(name, output / name)  # the report shows it inline
             await context.tracing.stop(path=output / TRACE)
+            attach(TRACE, output / TRACE, "file")  # and links this
         else:
             await context.tracing.stop()
         await context.close()
