@@ -1,23 +1,35 @@
 """MessageCollector: the append-only log of every frame a test saw, categorised and numbered.
 
-Every source (the client's socket, later a browser page or an MCP session) appends here, and
+Every source (the client's socket, a browser page, an MCP session, a proxy) appends here, and
 the waiter listens here, so nothing is awaited that was not recorded and nothing is lost: a
 bad frame is recorded as ``malformed`` rather than raised.
+
+Long flows are the point, so the log is compact and its cost does not grow with it: it keeps
+each frame's text and a few numbers in flat arrays (no per-message objects for the garbage
+collector to walk), indexes frame numbers by category, and builds a :class:`Message` only when
+one is asked for. Appending costs the same at the millionth message as at the first; a query
+by category, and a wait for one, cost what they find, not what the log holds.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import re
 import time
+from array import array
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from types import MappingProxyType
+
+from pydantic_core import from_json
 
 from flowwright.dialect import FLOWWRIGHT, Dialect
 from flowwright.match import Match
-from flowwright.message import Direction, Message
+from flowwright.message import PENDING, Direction, Message
 from flowwright.protocol import Category, Envelope, Malformed, parse
 
 __all__ = ["MessageCollector"]
@@ -25,6 +37,10 @@ __all__ = ["MessageCollector"]
 logger = logging.getLogger("flowwright.collector")
 
 Listener = Callable[[Message], None]
+
+_CATEGORIES = tuple(Category)
+_CODE = MappingProxyType({category: code for code, category in enumerate(_CATEGORIES)})
+_DIRECTIONS: tuple[Direction, ...] = ("received", "sent", "note")
 
 
 class MessageCollector:
@@ -36,9 +52,20 @@ class MessageCollector:
         self.dialect = dialect
         self._clock = clock
         self._start = clock()
-        self._messages: list[Message] = []
+        # One entry per message, at index seq - 1: its text, time, category, direction, type.
+        self._raw: list[str] = []
+        self._times = array("d")
+        self._categories = bytearray()
+        self._directions = bytearray()
+        self._types = array("I")
+        self._type_names: list[str] = []
+        self._type_codes: dict[str, int] = {}
+        self._errors: dict[int, str] = {}  # seq -> why it is malformed (rare)
+        self._built: dict[int, Envelope] = {}  # seq -> an envelope a source built (MCP)
+        self._index: dict[Category, array[int]] = {}  # category -> its seqs, ascending
+        self._ends = array("I")  # seqs of the messages that end a flow
+        self._latest: dict[Category, Message] = {}  # kept built: a reply reads its prompt
         self._listeners: list[Listener] = []
-        self._latest: dict[Category, Message] = {}
         self.last_sent_seq = 0
         """The number of the newest frame the test sent (0 before any): its last action."""
 
@@ -51,20 +78,21 @@ class MessageCollector:
         direction: Direction = "received",
         category: Category | None = None,
     ) -> Message:
-        """Parse, categorise, number and record one frame; never raises on a bad frame.
+        """Categorise, number and record one frame; never raises on a bad frame.
 
         ``category`` overrides the dialect's category for a received frame whose meaning its
         type alone does not carry: a source that speaks another protocol (MCP's JSON-RPC)
         wraps each message as an envelope of its own type (``mcp_*``) and says what it means,
         so waits and diagnostics treat it like any other message.
         """
+        text = frame if isinstance(frame, str) else _as_text(frame)
         try:
-            parsed = parse(frame)
+            kind, error = _classify(frame)
         except Exception as exc:  # nothing a server sends may stop the recording
-            parsed = Malformed(_as_text(frame), f"could not be recorded: {exc!r}")
-        if isinstance(parsed, Malformed):
-            return self._make(None, _as_text(frame), direction, Category.MALFORMED, parsed.reason)
-        return self._make(parsed, _as_text(frame), direction, category)
+            kind, error = None, f"could not be recorded: {exc!r}"
+        if kind is None:
+            return self._store(text, direction, Category.MALFORMED, "", error=error)
+        return self._store(text, direction, category, kind)
 
     def append_parsed(
         self,
@@ -76,64 +104,64 @@ class MessageCollector:
     ) -> Message:
         """Record a message a source has already parsed (or built: MCP's), with the text it
         stands for, so nothing is serialised only to be parsed back."""
-        return self._make(envelope, raw, direction, category)
+        return self._store(raw, direction, category, envelope.type, envelope=envelope)
 
-    def _make(
+    def note(self, kind: str, text: str) -> Message:
+        """Record what the test or flowwright did (``kind`` e.g. ``"cut"``), in sequence with
+        the frames, so a transcript reads "the test cut the connection" where it happened.
+        Waits never match a note unless they ask for ``category="note"``."""
+        return self._store(text, "note", Category.NOTE, kind)
+
+    def _store(
         self,
-        envelope: Envelope | None,
         raw: str,
         direction: Direction,
         category: Category | None,
+        type: str,
+        *,
         error: str | None = None,
+        envelope: Envelope | None = None,
     ) -> Message:
         if direction == "sent":
             category = Category.SENT
         elif direction == "note":
             category = Category.NOTE
         elif category is None:
-            category = self.dialect.categorise(envelope) if envelope else Category.MALFORMED
-        return self._record(
-            Message(
-                seq=len(self._messages) + 1,
-                time=self._clock() - self._start,
-                direction=direction,
-                category=category,
-                type=envelope.type if envelope is not None else "",
-                raw=raw,
-                envelope=envelope,
-                error=error,
-                dialect=self.dialect,
-            )
+            category = self.dialect.types.get(type, Category.OTHER)
+        seq = len(self._raw) + 1
+        at = self._clock() - self._start
+        code = self._type_codes.get(type)
+        if code is None:
+            code = self._type_codes[type] = len(self._type_names)
+            self._type_names.append(type)
+        self._raw.append(raw)
+        self._times.append(at)
+        self._categories.append(_CODE[category])
+        self._directions.append(_DIRECTIONS.index(direction))
+        self._types.append(code)
+        index = self._index.get(category)
+        if index is None:
+            index = self._index[category] = array("I")
+        index.append(seq)
+        if error is not None:
+            self._errors[seq] = error
+        if envelope is not None:
+            self._built[seq] = envelope
+        message = Message(
+            seq, at, direction, category, type, raw, error, self.dialect, envelope or PENDING
         )
-
-    def note(self, kind: str, text: str) -> Message:
-        """Record what the test or flowwright did (``kind`` e.g. ``"cut"``), in sequence with
-        the frames, so a transcript reads "the test cut the connection" where it happened.
-        Waits never match a note unless they ask for ``category="note"``."""
-        return self._record(
-            Message(
-                seq=len(self._messages) + 1,
-                time=self._clock() - self._start,
-                direction="note",
-                category=Category.NOTE,
-                type=kind,
-                raw=text,
-                dialect=self.dialect,
-            )
-        )
-
-    def _record(self, message: Message) -> Message:
-        self._messages.append(message)
-        self._latest[message.category] = message
-        if message.direction == "sent":
-            self.last_sent_seq = message.seq
+        self._latest[category] = message
+        if category in self.dialect.end_categories and message.is_flow_completed:
+            self._ends.append(seq)
+        if direction == "sent":
+            self.last_sent_seq = seq
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s", message.summary())
         for listener in tuple(self._listeners):
             try:
                 listener(message)
             except Exception:  # a broken listener must not lose the message for others
-                logger.exception("! listener %r failed on message #%d", listener, message.seq)
+                logger.exception("! listener %r failed on message #%d", listener, seq)
         return message
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
@@ -141,28 +169,43 @@ class MessageCollector:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    # ------------------------------------------------------------------ reading
+
+    def _message(self, seq: int) -> Message:
+        """Build message ``seq`` from the stored record (valid ``seq`` only)."""
+        i = seq - 1
+        return Message(
+            seq,
+            self._times[i],
+            _DIRECTIONS[self._directions[i]],
+            _CATEGORIES[self._categories[i]],
+            self._type_names[self._types[i]],
+            self._raw[i],
+            self._errors.get(seq),
+            self.dialect,
+            self._built.get(seq, PENDING),
+        )
+
     def latest(self, category: Category | str) -> Message | None:
         """The newest message of ``category`` (e.g. the prompt a reply answers), in O(1)."""
         return self._latest.get(Category(category))
 
-    # ------------------------------------------------------------------ queries
-
     def __len__(self) -> int:
-        return len(self._messages)
+        return len(self._raw)
 
     def __iter__(self) -> Iterator[Message]:
-        return iter(tuple(self._messages))
+        return (self._message(seq) for seq in range(1, len(self._raw) + 1))
 
     def __getitem__(self, seq: int) -> Message:
         """The message numbered ``seq`` (numbers start at 1)."""
-        if not 1 <= seq <= len(self._messages):
-            raise IndexError(f"no message #{seq}; the collector holds #1..#{len(self._messages)}")
-        return self._messages[seq - 1]
+        if not 1 <= seq <= len(self._raw):
+            raise IndexError(f"no message #{seq}; the collector holds #1..#{len(self._raw)}")
+        return self._message(seq)
 
     @property
     def last_seq(self) -> int:
         """The number of the newest message, 0 when there is none."""
-        return len(self._messages)
+        return len(self._raw)
 
     @property
     def elapsed(self) -> float:
@@ -171,7 +214,26 @@ class MessageCollector:
 
     def since(self, seq: int) -> list[Message]:
         """Messages numbered after ``seq``."""
-        return self._messages[max(seq, 0) :]
+        return [self._message(n) for n in range(max(seq, 0) + 1, len(self._raw) + 1)]
+
+    def candidates(
+        self, since: int, categories: Iterable[Category | str] | None, *, ends: bool = False
+    ) -> Iterator[Message]:
+        """Messages after ``since`` of ``categories`` (and, with ``ends``, every message that
+        ends a flow), in order — what a wait must look at, in O(what it finds). ``None``:
+        every message."""
+        if categories is None:
+            yield from (self._message(n) for n in range(max(since, 0) + 1, len(self._raw) + 1))
+            return
+        lists = [self._index.get(Category(category), array("I")) for category in categories]
+        if ends:
+            lists.append(self._ends)
+        tails = [values[bisect_right(values, since) :] for values in lists]
+        previous = 0
+        for seq in heapq.merge(*tails):
+            if seq != previous:  # a flow's end may also be of a listed category
+                previous = seq
+                yield self._message(seq)
 
     def filter(
         self,
@@ -192,7 +254,7 @@ class MessageCollector:
             pattern=pattern,
             direction="any" if direction is None else direction,
         )
-        return [message for message in self.since(since) if match(message)]
+        return [message for message in self.candidates(since, match.categories) if match(message)]
 
     def by_category(self, category: Category | str) -> list[Message]:
         """Every message of ``category``, received or sent."""
@@ -208,29 +270,48 @@ class MessageCollector:
 
     def counts(self) -> Counter[str]:
         """How many messages of each category."""
-        return Counter(str(m.category) for m in self._messages)
+        return Counter({str(c): len(seqs) for c, seqs in self._index.items() if len(seqs)})
 
     def format_tail(self, n: int = 10, *, since: int = 0) -> str:
         """The last ``n`` messages (after ``since``), one summary line each, for diagnostics."""
-        window = self.since(since)
-        if not window:
+        total = len(self._raw) - max(since, 0)
+        if total <= 0:
             return "  (no messages)"
-        shown = window[-n:]
-        head = (
-            f"  … {len(window) - len(shown)} earlier messages not shown\n"
-            if len(window) > n
-            else ""
-        )
+        first = len(self._raw) - min(n, total) + 1
+        head = f"  … {total - n} earlier messages not shown\n" if total > n else ""
+        shown = (self._message(seq) for seq in range(first, len(self._raw) + 1))
         return head + "\n".join(f"  {m.summary()}" for m in shown)
 
     # ------------------------------------------------------------------ export
 
     def to_jsonl(self, path: str | Path | None = None) -> str:
         """The whole transcript as JSON lines; also written to ``path`` when given."""
-        text = "".join(json.dumps(m.to_dict(), ensure_ascii=False) + "\n" for m in self._messages)
+        text = "".join(json.dumps(m.to_dict(), ensure_ascii=False) + "\n" for m in self)
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _classify(frame: str | bytes) -> tuple[str | None, str | None]:
+    """A frame's ``type`` (``None`` if it is malformed) and why it is malformed.
+
+    The common case in one fast pass: a JSON object with a string ``type`` is a message,
+    whatever else it holds (the tolerant parse in ``protocol.parse`` promises as much), so
+    nothing more is validated until a reader asks for more than the type.
+    """
+    try:
+        data = from_json(frame)
+    except ValueError:  # not JSON for this parser (or deeper than it goes): the slow path
+        parsed = parse(frame)
+        if isinstance(parsed, Malformed):
+            return None, parsed.reason
+        return parsed.type, None
+    if isinstance(data, dict):
+        kind = data.get("type")
+        if isinstance(kind, str):
+            return kind, None
+        return None, "no string 'type' field"
+    return None, f"not a JSON object but {type(data).__name__}"
 
 
 def _as_text(frame: str | bytes) -> str:

@@ -92,6 +92,9 @@ class Dialect:
     ends_flow: Callable[[Envelope], bool] | None = _flow_completed
     """Whether a message marks the end of a flow; ``None``: this server's flows never end by
     themselves (waits for the end then only time out)."""
+    end_categories: frozenset[Category] = frozenset({Category.LIFECYCLE})
+    """The categories whose messages may end a flow: only those are checked with
+    :attr:`ends_flow` as they arrive (the check parses the message)."""
     fatal: Callable[[Envelope], bool] = _every_error
     """Which :attr:`Category.ERROR` messages fail pending waits at once; the others are
     notices, recorded and shown, that the flow goes on after."""

@@ -55,6 +55,12 @@ class Match:
             and (self.where is None or self.where(message))
         )
 
+    @property
+    def categories(self) -> frozenset[Category] | None:
+        """The categories a match can be of (``None``: any), so a wait or a query looks
+        only at those."""
+        return None if self.category is None else frozenset({Category(self.category)})
+
     def _direction_holds(self, message: Message) -> bool:
         if self.direction is None:
             return message.direction == "received" or self.category in (

@@ -14,9 +14,9 @@ from pydantic import BaseModel, ValidationError
 
 from flowwright.dialect import FLOWWRIGHT, Dialect, TaskEvent
 from flowwright.errors import ProtocolError
-from flowwright.protocol import Category, Envelope, text_of
+from flowwright.protocol import Category, Envelope, parse, text_of
 
-__all__ = ["Direction", "Message"]
+__all__ = ["PENDING", "Direction", "Message"]
 
 Direction = Literal["received", "sent", "note"]
 """``received`` from the server, ``sent`` by the test, or a ``note`` of what the test or
@@ -24,13 +24,22 @@ flowwright did (a cut connection, a reconnect's gap, a proxy's fault)."""
 M = TypeVar("M", bound=BaseModel)
 
 
+class _Pending:
+    """The envelope of a message not parsed yet."""
+
+
+PENDING = _Pending()
+"""What a message holds in place of its envelope until it is first asked for."""
+
+
 @dataclass(slots=True)
 class Message:
     """One frame as a test sees it: numbered, timed, categorised; read-only by convention.
 
     What the frame *means* (its sender, options, whether it ends the flow) is read through
-    the collector's :class:`~flowwright.dialect.Dialect`, on first use: the collector's hot
-    path builds one per frame, and most are never read.
+    the collector's :class:`~flowwright.dialect.Dialect`, on first use. The collector stores
+    only a frame's text and a few numbers; a message is built when asked for, and parses its
+    frame only when a wait or a test reads more than its category and type.
     """
 
     seq: int
@@ -39,13 +48,26 @@ class Message:
     category: Category
     type: str
     raw: str
-    envelope: Envelope | None = None
     error: str | None = None  # why a malformed frame is malformed
     dialect: Dialect = field(default=FLOWWRIGHT, repr=False, compare=False)
+    _parsed: Envelope | _Pending | None = field(default=None, repr=False, compare=False)
     _content: str | None = field(default=None, repr=False, compare=False)
     _sender: tuple[str | None, frozenset[str]] | None = field(
         default=None, repr=False, compare=False
     )
+
+    @property
+    def envelope(self) -> Envelope | None:
+        """The parsed frame (``None`` for a malformed frame or a note), parsed on first use:
+        the collector keeps only the frame's text."""
+        parsed = self._parsed
+        if isinstance(parsed, _Pending):
+            parsed = None
+            if self.error is None and self.direction != "note":
+                found = parse(self.raw)
+                parsed = found if isinstance(found, Envelope) else None
+            self._parsed = parsed
+        return parsed
 
     @property
     def content(self) -> str:
@@ -95,11 +117,10 @@ class Message:
     @property
     def is_flow_completed(self) -> bool:
         """Whether this message ends the flow (the dialect says what does: ``flow_completed``)."""
-        return (
-            self.envelope is not None
-            and self.direction == "received"
-            and self.dialect.is_end(self.envelope)
-        )
+        if self.dialect.ends_flow is None or self.direction != "received":
+            return False
+        envelope = self.envelope
+        return envelope is not None and self.dialect.is_end(envelope)
 
     @property
     def is_fatal(self) -> bool:

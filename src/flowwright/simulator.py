@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from flowwright.errors import NoReplyError, WaitAbortedError
+from flowwright.match import Match
 from flowwright.message import Message
 from flowwright.protocol import Category, ManagerResponse
 
@@ -206,7 +207,7 @@ class ResponseSimulator:
         while True:
             try:
                 prompt = await client.wait_for(
-                    lambda m: m.category == Category.PROMPT,
+                    Match(category=Category.PROMPT),
                     since=since,
                     timeout=None,
                     description="a prompt to answer",

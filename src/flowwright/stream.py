@@ -28,6 +28,8 @@ from flowwright.waiter import Expectation, FailOnError, FlowEventWaiter
 
 __all__ = ["FlowStream"]
 
+_WORK = frozenset({Category.RESULT, Category.CHAT})
+"""The categories of an agent's work: what a wait for results looks at."""
 _EXIT_GRACE = 0.5  # a dropped socket waits this long for the server's exit to explain it
 
 
@@ -152,6 +154,7 @@ class FlowStream:
             )
 
         is_result.near = near  # type: ignore[attr-defined]
+        is_result.categories = _WORK  # type: ignore[attr-defined]
 
         def describe() -> str:
             done = [name for name in expected if name not in missing]
@@ -173,6 +176,8 @@ class FlowStream:
 
         def flow_completed(message: Message) -> bool:
             return message.is_flow_completed
+
+        flow_completed.categories = self.dialect.end_categories  # type: ignore[attr-defined]
 
         return await self.wait_for(
             flow_completed, timeout=timeout, since=since, description="the end of the flow"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
@@ -277,7 +277,7 @@ class FlowEventWaiter:
             fail_on_error=self.fail_on_error if fail_on_error is None else fail_on_error,
             fail_on_end=fail_on_end,
         )
-        for message in self.collector.since(since):
+        for message in self._backlog(wait):
             wait.feed(message)
             if wait.future.done():
                 return wait
@@ -337,6 +337,17 @@ class FlowEventWaiter:
             raise
         remaining = None if deadline is None else max(deadline - loop.time(), 0.0)
         expectation._value = await wait.result(remaining, total=timeout)
+
+    def _backlog(self, wait: PendingWait) -> Iterator[Message]:
+        """The messages after ``wait.since`` that can decide it: of its matcher's categories,
+        the errors (if they can fail it) and the flow's ends (if they can), in order — not the
+        whole log since, however long it is."""
+        wanted = getattr(wait.matcher, "categories", None)
+        if wanted is None:
+            return self.collector.candidates(wait.since, None)
+        if wait.fail_on_error:
+            wanted = wanted | {Category.ERROR}
+        return self.collector.candidates(wait.since, wanted, ends=wait.fail_on_end)
 
     def close(self, error: WaitAbortedError) -> None:
         """The source is gone: fail every pending wait now, and every later one at once."""

@@ -136,7 +136,6 @@ def _growth(smoke: SmokeRun, figures: str) -> tuple[float, str]:
     return last / first, shown
 
 
-@pytest.mark.xfail(strict=True, reason="O(n) today; issue 15")
 def test_a_wait_costs_the_same_however_many_messages_came_since_the_last_action(
     smoke: SmokeRun,
 ) -> None:
