@@ -25,7 +25,13 @@ from typing import IO, Any, TypeVar
 
 from mcp import Client, StdioServerParameters
 from mcp.client import Transport
-from mcp.client._memory import InMemoryTransport  # the SDK's in-memory pair (2.x, no public path)
+
+# A private module, on purpose: the SDK's public in-process path, ``Client(server)``, skips
+# JSON-RPC altogether (a direct dispatcher), so nothing would pass the recording transport;
+# InMemoryTransport is the only in-memory path with real messages. Tested with mcp 2.3.x
+# (pinned >=2.3,<3). Upstream decided not to export it (modelcontextprotocol/python-sdk
+# PR #1972, "We shouldn't expose InMemoryTransport"); no open issue asks for a public one.
+from mcp.client._memory import InMemoryTransport
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
@@ -309,7 +315,8 @@ class FlowMCPClient(FlowStream):
         if task.done() and not task.cancelled():
             return task.result()
         await asyncio.gather(task, return_exceptions=True)  # let the cancelled call unwind
-        return await watch  # raises: the wait timed out or the connection closed
+        await watch  # raises: the wait timed out or the connection closed (_never matches)
+        raise AssertionError(f"the wait for {what} ended without an answer or an error")
 
     def _asked_by_test(self, method: str) -> bool:
         if self._calls[method] > 0:
@@ -356,9 +363,9 @@ class _StdioTransport:
         self._parameters = parameters
         self._stderr_path = stderr_path
         self._errlog: IO[str] | None = None
-        self._inner: Any = None
+        self._inner: Transport | None = None
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Any:  # the SDK's (read, write) streams, as its Transport's
         self._errlog = self._stderr_path.open("w", encoding="utf-8")
         self._inner = stdio_client(self._parameters, errlog=self._errlog)
         try:
@@ -367,9 +374,16 @@ class _StdioTransport:
             self._errlog.close()
             raise
 
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
         try:
-            return await self._inner.__aexit__(*exc_info)
+            if self._inner is None:
+                return None
+            return await self._inner.__aexit__(exc_type, exc, traceback)
         finally:
             if self._errlog is not None:
                 self._errlog.close()

@@ -74,12 +74,13 @@ class Fault:
     """Anything a proxy can be told to do; see :class:`FrameFault` and :class:`Refuse`."""
 
     name: ClassVar[str] = "fault"
+    hits: list[Any] = field(default_factory=list, init=False, repr=False)
+    """What the fault took (frames or request paths; each kind narrows the type)."""
     _label: str | None = field(default=None, init=False, repr=False)
 
     def __str__(self) -> str:
-        label = getattr(self, "_label", None)
-        if label:
-            return label
+        if self._label:
+            return self._label
         shown = {
             key: value
             for key, value in vars(self).items()

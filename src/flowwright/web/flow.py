@@ -177,9 +177,15 @@ class UIFlow(FlowStream):
             return
         self.sockets.append(socket)
         self.waiter.reopen()
-        socket.on("framereceived", self.collector.append)
-        socket.on("framesent", lambda frame: self.collector.append(frame, direction="sent"))
+        socket.on("framereceived", self._on_frame_received)
+        socket.on("framesent", self._on_frame_sent)
         socket.on("close", self._on_close)
+
+    def _on_frame_received(self, frame: str | bytes) -> None:
+        self.collector.append(frame)
+
+    def _on_frame_sent(self, frame: str | bytes) -> None:
+        self.collector.append(frame, direction="sent")
 
     def _on_close(self, socket: WebSocket) -> None:
         task = asyncio.get_running_loop().create_task(self._report_close(socket))
