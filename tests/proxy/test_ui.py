@@ -7,8 +7,6 @@ proxy's note that it is holding the result, the page's own frames — never on t
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.async_api import Locator, Page, expect
 
@@ -16,14 +14,15 @@ from flowwright import settings
 from flowwright.proxy import FlowProxy, delay
 from flowwright.report import attach
 from flowwright.web import UIFlow
+from flowwright_demo.settings import packaged_ui_dir
 
-BUILD = Path(__file__).parents[2] / "frontend" / "build" / "index.html"
+BUILD = packaged_ui_dir() / "index.html"
 
 
 @pytest.fixture(autouse=True)
 def _ui_is_built() -> None:
     """Fail, not skip, without the UI: a skipped test would pass for coverage it never gave."""
-    assert BUILD.exists(), "the UI is not built: ./dev setup builds frontend/build"
+    assert BUILD.exists(), f"the UI is not built: ./dev setup builds {BUILD.parent}"
 
 
 def items(page: Page, kind: str | None = None) -> Locator:
