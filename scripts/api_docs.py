@@ -165,7 +165,7 @@ def _one_line(doc: str | None) -> str:
 def _entries(module_name: str) -> Iterator[tuple[str, Any, str | None]]:
     module = importlib.import_module(module_name)
     data_docs: dict[str, str] = {}
-    for name in module.__all__:
+    for name in sorted(module.__all__):  # ASCII order, however __all__ is built
         obj = getattr(module, name)
         if inspect.isclass(obj) or inspect.isroutine(obj):
             yield name, obj, _doc(obj)

@@ -4,32 +4,23 @@ Tests wait for what the flow signals, never for a fixed delay, against real runn
 components, and when they fail they say what was awaited and what arrived instead.
 """
 
+# ``__all__`` is derived from the modules' own ``__all__`` (the forms type checkers read:
+# ``from m import *`` and ``__all__ += m.__all__``): a module re-exported whole adds its
+# public names here by adding them to its own ``__all__``. From a module only partly
+# re-exported, the names are picked below; the rest stay in their module (the wire models
+# in ``flowwright.protocol``, the built-in dialects in ``flowwright.dialect``...).
+# tests/framework/test_exports.py pins the result and fails on a duplicate or on a public
+# name left out of ``__all__``.
+
 from importlib.metadata import version as _version
 
-from flowwright.client import FlowTestClient
+from flowwright import client, conversation, errors
+from flowwright.client import *  # noqa: F403
 from flowwright.collector import MessageCollector
 from flowwright.context import Settings, settings
-from flowwright.conversation import Conversation, FlowMetrics, Turn
+from flowwright.conversation import *  # noqa: F403
 from flowwright.dialect import Dialect
-from flowwright.errors import (
-    AxeNotFoundError,
-    BrowserNotFoundError,
-    ClientStateError,
-    ConnectError,
-    ConnectionLostError,
-    FlowEndedError,
-    FlowErrorEvent,
-    FlowTimeoutError,
-    FlowwrightError,
-    FlowwrightWarning,
-    MissingExtraError,
-    NoReplyError,
-    ProtocolError,
-    ServerExitedError,
-    ServerStartError,
-    UIPageError,
-    WaitAbortedError,
-)
+from flowwright.errors import *  # noqa: F403
 from flowwright.match import Match
 from flowwright.message import Message
 from flowwright.protocol import Category
@@ -41,43 +32,35 @@ from flowwright.waiter import Expectation, FlowEventWaiter
 __version__ = _version("flowwright")
 """The installed distribution's version."""
 
-__all__ = [
-    "AxeNotFoundError",
-    "BrowserNotFoundError",
-    "Category",
-    "ClientStateError",
-    "ConnectError",
-    "ConnectionLostError",
-    "Conversation",
-    "Dialect",
-    "Exchange",
-    "Expectation",
-    "FlowEndedError",
-    "FlowErrorEvent",
-    "FlowEventWaiter",
-    "FlowMetrics",
-    "FlowServer",
-    "FlowTestClient",
-    "FlowTimeoutError",
-    "FlowwrightError",
-    "FlowwrightWarning",
-    "Match",
-    "Message",
+__all__ = [  # noqa: RUF022 (by module, as the imports)
+    "__version__",
+    # flowwright.collector
     "MessageCollector",
-    "MissingExtraError",
-    "NoReplyError",
-    "ProtocolError",
+    # flowwright.context
+    "Settings",
+    "settings",
+    # flowwright.dialect
+    "Dialect",
+    # flowwright.match
+    "Match",
+    # flowwright.message
+    "Message",
+    # flowwright.protocol
+    "Category",
+    # flowwright.runner
+    "TestFlowRunner",
+    # flowwright.server
+    "FlowServer",
     "RemoteServer",
+    # flowwright.simulator
+    "Exchange",
     "Reply",
     "ResponseSimulator",
-    "ServerExitedError",
-    "ServerStartError",
-    "Settings",
-    "TestFlowRunner",
-    "Turn",
-    "UIPageError",
-    "WaitAbortedError",
-    "__version__",
     "interpret_reply",
-    "settings",
+    # flowwright.waiter
+    "Expectation",
+    "FlowEventWaiter",
 ]
+__all__ += client.__all__
+__all__ += conversation.__all__
+__all__ += errors.__all__

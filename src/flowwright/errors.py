@@ -28,6 +28,8 @@ that did arrive, the server's state and log tail) that is part of ``str(error)``
 
 from __future__ import annotations
 
+from typing import Self
+
 __all__ = [
     "AxeNotFoundError",
     "BrowserNotFoundError",
@@ -69,7 +71,7 @@ class _Diagnosed(FlowwrightError):
         show, so a report does not print those messages twice."""
         super().__init__(message)
 
-    def with_diagnostics(self, diagnostics: str) -> _Diagnosed:
+    def with_diagnostics(self, diagnostics: str) -> Self:
         """Attach diagnostics once they are known (the waiter adds them on failure)."""
         self.diagnostics = diagnostics
         return self

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 
 from flowwright.errors import MissingExtraError
 
 __all__ = ["EXTRAS", "missing_modules", "needs_extra", "require_extra"]
 
-EXTRAS: dict[str, tuple[str, ...]] = MappingProxyType(
+EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "mcp": ("mcp",),
         "web": ("playwright", "pixelmatch", "PIL", "axe_playwright_python"),

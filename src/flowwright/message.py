@@ -7,6 +7,7 @@ parsed envelope, and works out its text and sender only when asked.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -39,7 +40,8 @@ class Message:
     What the frame *means* (its sender, options, whether it ends the flow) is read through
     the collector's :class:`~flowwright.dialect.Dialect`, on first use. The collector stores
     only a frame's text and a few numbers; a message is built when asked for, and parses its
-    frame only when a wait or a test reads more than its category and type.
+    frame only when a wait or a test reads more than its category and type. Two reads of one
+    message are equal (``==``; they share a ``seq``), not necessarily the same object.
     """
 
     seq: int
@@ -143,7 +145,7 @@ class Message:
         the role word of its id or description; case-insensitive (``judge`` finds ``JUDGE``)."""
         return name.lower() in self._who()[1]
 
-    def payload(self, model: type[M]) -> M:
+    def payload(self, model: builtins.type[M]) -> M:
         """The ``outputs`` validated as ``model`` (e.g. ``ResearchResult``); raises on mismatch."""
         try:
             return model.model_validate(self.outputs)

@@ -343,7 +343,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     server = config.stash.get(_session_key, None)
-    kept = list(config.stash.get(_kept_key, []))
+    kept = [*config.stash.get(_kept_key, [])]
     if server is not None and server.keep and any(server.workdir.iterdir()):
         kept.insert(0, str(server.workdir))
     for workdir in kept:

@@ -271,10 +271,11 @@ def parse(frame: str | bytes) -> Envelope | Malformed:
     :attr:`Envelope.notes`; so is a top-level value nested deeper than :data:`MAX_DEPTH`.
     """
     if isinstance(frame, bytes):
+        raw = frame
         try:
-            frame = frame.decode()
+            frame = raw.decode()
         except UnicodeDecodeError as exc:
-            return Malformed(frame.decode(errors="replace"), f"binary frame is not UTF-8: {exc}")
+            return Malformed(raw.decode(errors="replace"), f"binary frame is not UTF-8: {exc}")
     try:
         return Envelope.model_validate_json(frame)  # the common case, in one pass
     except ValidationError:

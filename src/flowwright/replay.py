@@ -163,6 +163,7 @@ class ReplayServer:
 
     async def _serve(self, connection: ServerConnection) -> None:
         index = len(self._served)
+        assert connection.request is not None  # the handshake is done before the handler runs
         self._served.append(f"connection {index + 1} ({connection.request.path}): connected")
         segments = self.recording.segments
         try:

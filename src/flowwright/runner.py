@@ -224,11 +224,6 @@ class TestFlowRunner:
             raise
         return self
 
-    def restart(self) -> Self:
-        """A fresh server process (new port, empty state)."""
-        self.stop()
-        return self.start()
-
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after ``stop_timeout``; returns the exit code."""
         process = self._process

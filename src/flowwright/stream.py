@@ -24,7 +24,7 @@ from flowwright.message import Message
 from flowwright.protocol import Category
 from flowwright.recording import RecordingLine, recording_lines
 from flowwright.server import FlowServer
-from flowwright.waiter import Expectation, FailOnError, FlowEventWaiter
+from flowwright.waiter import Description, Expectation, FailOnError, FlowEventWaiter
 
 __all__ = ["FlowStream"]
 
@@ -79,7 +79,7 @@ class FlowStream:
         *,
         timeout: float | None = None,
         since: int | Message | None = None,
-        description: str | None = None,
+        description: Description | None = None,
         fail_on_error: FailOnError | None = None,
         fail_on_end: bool = False,
         **criteria: Any,
@@ -189,7 +189,7 @@ class FlowStream:
         matcher: Matcher | None = None,
         *,
         timeout: float | None = None,
-        description: str | None = None,
+        description: Description | None = None,
         fail_on_error: FailOnError | None = None,
         **criteria: Any,
     ) -> AsyncIterator[Expectation]:

@@ -32,6 +32,7 @@ from flowwright.message import Message
 from flowwright.protocol import Category
 
 __all__ = [
+    "Description",
     "Expectation",
     "FailOnError",
     "FlowEventWaiter",
@@ -41,6 +42,8 @@ __all__ = [
 
 
 Description = str | Callable[[], str]
+"""What a wait awaits, for its errors: a text, or a function giving it (for waits whose
+description changes as messages arrive, such as "results from [...] (got: ...)")."""
 FailOnError = bool | Callable[[Message], bool]
 """Which error messages fail a wait: ``True`` those the dialect calls fatal, ``False`` none,
 or a predicate of your own."""
@@ -110,7 +113,7 @@ class PendingWait:
         elif message.category == Category.ERROR and self._fails_on(message):
             outputs = message.outputs if isinstance(message.outputs, dict) else {}
             source = outputs.get("source") or message.role
-            error = FlowErrorEvent(
+            error: WaitAbortedError = FlowErrorEvent(
                 f"{message.content} ([{source or 'unknown source'}] error #{message.seq}, "
                 f"while waiting for {self.description})",
                 source=source,
@@ -225,11 +228,6 @@ class Expectation:
                 "the expected message is known only after the 'async with' block ends"
             )
         return self._value
-
-    @property
-    def is_done(self) -> bool:
-        """Whether the wait has ended (matched, timed out or failed)."""
-        return self._wait.future.done()
 
 
 class FlowEventWaiter:

@@ -64,8 +64,10 @@ class Agent(ABC):
     """An agent with its identity (``agent_info`` on every message it sends)."""
 
     def __init__(self, info: AgentInfo, corpus: Corpus, llm: LLM) -> None:
+        if info.role is None:
+            raise ValueError(f"an agent needs a role: {info!r}")
         self.info = info
-        self.role = info.role
+        self.role: str = info.role
         self._corpus = corpus
         self._llm = llm
 

@@ -41,7 +41,7 @@ from flowwright_demo.flows import FLOWS
 from flowwright_demo.llm import LLM
 from flowwright_demo.run import FlowParams, FlowRun, with_preview
 from flowwright_demo.sessions import ResumeError, Session
-from flowwright_demo.settings import FlowDefinition, Settings
+from flowwright_demo.settings import AgentSpec, FlowDefinition, Settings
 
 __all__ = ["FAULTS_OFF", "IGNORED_TYPES", "MAX_DEPTH", "FlowEngine", "Refused", "UIBookkeeping"]
 
@@ -228,7 +228,7 @@ class FlowEngine:
         record = self._record(params.record_id) if params.record_id is not None else None
         # No question (Buttermilk's UI sends none): the flow asks for it at its first prompt.
         question = params.prompt or params.query or (record and _question_about(record, params))
-        specs = {spec.role: spec for spec in definition.agents}
+        specs: dict[str, AgentSpec] = {spec.role: spec for spec in definition.agents}
         model = self.settings.server.llm
         return FlowRun(
             flow_name=name,

@@ -101,32 +101,30 @@ async def _question(run: FlowRun, prompt: str) -> str:
 async def pipeline(run: FlowRun) -> None:
     """Confirm once (or before every step), run each agent in order, then summarise."""
     names = " and ".join(agent.role for agent in run.agents)
-    question = await _question(run, f"What should {names} research? Type your question.")
-    question = await _agree(
+    asked = await _question(run, f"What should {names} research? Type your question.")
+    agreed = await _agree(
         run,
-        question,
+        asked,
         lambda q: (
             f"I will research: '{q}' with {names}. Shall I proceed? "
             "Confirm to start, reject to stop."
         ),
     )
-    if question is None:
+    if agreed is None:
         await run.say("Understood: stopping here, no agent was run.")
         return
+    question = agreed
     findings: dict[str, str] = {}
     total = len(run.agents)
     for index, agent in enumerate(run.agents):
         await run.checkpoint()
         if run.options.confirm_each_step:
-            step_question = await _agree(
-                run,
-                question,
-                lambda q, agent=agent, index=index: (
-                    f"Step {index + 1} of {total}: "
-                    f"{agent.role} ({agent.info.description}) on '{q}'. Shall I proceed? "
-                    "Confirm to run it, reject to skip it."
-                ),
-            )
+            step = f"Step {index + 1} of {total}: {agent.role} ({agent.info.description})"
+
+            def render(q: str, step: str = step) -> str:
+                return f"{step} on '{q}'. Shall I proceed? Confirm to run it, reject to skip it."
+
+            step_question = await _agree(run, question, render)
             if step_question is None:
                 await run.say(f"Skipping {agent.role}.")
                 continue

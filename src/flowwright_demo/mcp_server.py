@@ -37,6 +37,7 @@ from flowwright.protocol import (
 from flowwright_demo.agents import Task, create_agent
 from flowwright_demo.engine import FlowEngine, Refused
 from flowwright_demo.sessions import Session, storage_name
+from flowwright_demo.settings import AgentSpec
 
 __all__ = [
     "AgentResult",
@@ -176,7 +177,9 @@ def create_mcp_server(engine: FlowEngine, storage: Path) -> MCPServer:
         SERVER_NAME,
         instructions="Run flowwright's content-moderation research flows and ask its agents.",
     )
-    specs = {spec.role: spec for flow in settings.flows.values() for spec in flow.agents}
+    specs: dict[str, AgentSpec] = {
+        spec.role: spec for flow in settings.flows.values() for spec in flow.agents
+    }
 
     @server.tool()
     def list_flows() -> list[FlowInfo]:

@@ -24,6 +24,7 @@ from websockets.frames import Close
 from flowwright.protocol import FLOW_COMPLETED, Envelope, Malformed, parse
 from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
 from flowwright_demo.sessions import TOKEN_HEADER, TOKEN_PARAM, storage_name
+from tests.timing import scaled
 
 __all__ = [
     "TIMEOUT",
@@ -91,8 +92,10 @@ class DemoClient:
         await self.send({"type": "manager_response", **fields})
 
     async def until(self, predicate: Predicate, timeout: float = TIMEOUT) -> list[Message]:
-        """Receive until ``predicate`` matches; the messages received by this call, in order."""
+        """Receive until ``predicate`` matches; the messages received by this call, in order.
+        ``timeout`` is scaled by ``--flow-timeout-factor``, as flowwright's own waits are."""
         seen: list[Message] = []
+        timeout = scaled(timeout)
         try:
             async with asyncio.timeout(timeout):
                 while True:
@@ -104,7 +107,7 @@ class DemoClient:
         except TimeoutError:
             summary = "\n".join(f"  {_brief(m)}" for m in seen) or "  (nothing)"
             raise AssertionError(
-                f"no matching message within {timeout}s; received:\n{summary}"
+                f"no matching message within {timeout:g}s; received:\n{summary}"
             ) from None
 
     async def until_completed(self, timeout: float = TIMEOUT) -> list[Message]:
@@ -203,7 +206,7 @@ def sent_ids(server: TestFlowRunner, session_id: str) -> list[str]:
 
 async def logged(server: TestFlowRunner, pattern: str, timeout: float = TIMEOUT) -> str:
     """Wait (without blocking the event loop) for a server log line matching ``pattern``."""
-    return await asyncio.to_thread(server.wait_for_log, pattern, timeout)
+    return await asyncio.to_thread(server.wait_for_log, pattern, scaled(timeout))
 
 
 def label(message: Message) -> str:

@@ -12,6 +12,7 @@ import pytest
 
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.llm import LLM, ChatTurn, DeterministicLLM, create_llm, summarise
+from tests.timing import scaled
 
 RESEARCHER = "You are a researcher. Summarise what the documents say about the question."
 ANALYST = (
@@ -300,4 +301,4 @@ def test_completion_is_fast(llm: DeterministicLLM, corpus: Corpus) -> None:
     for _ in range(calls):
         research(llm, corpus, HATE_QUESTION)
         chat(llm, "What is the hate speech policy?")
-    assert (time.perf_counter() - start) / calls < 0.010
+    assert (time.perf_counter() - start) / calls < scaled(0.010)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from types import ModuleType
 
 import flowwright
 
@@ -49,10 +52,60 @@ PUBLIC = {
 }
 
 
+PENDING_RENAMES: set[str] = set()
+"""Names two modules still both export (none: every public name has one home)."""
+
+
+def modules() -> Iterator[tuple[str, ModuleType]]:
+    """Every module of flowwright that defines names (not a package, not a ``__main__``)."""
+    for info in pkgutil.walk_packages(flowwright.__path__, "flowwright."):
+        if not info.ispkg and not info.name.endswith(".__main__"):
+            yield info.name, importlib.import_module(info.name)
+
+
 def test_top_level_exports_are_pinned() -> None:
     assert set(flowwright.__all__) == PUBLIC
     for name in PUBLIC:
         assert hasattr(flowwright, name), name
+
+
+def test_top_level_exports_are_listed_once() -> None:
+    repeated = sorted(name for name, n in Counter(flowwright.__all__).items() if n > 1)
+    assert not repeated, f"flowwright.__all__ lists {repeated} more than once"
+
+
+def test_every_top_level_export_is_one_modules_public_name() -> None:
+    """Each name comes from exactly one module that lists it in its own ``__all__``."""
+    homes: dict[str, list[str]] = {name: [] for name in flowwright.__all__}
+    for module_name, module in modules():
+        for name in module.__all__:
+            if name in homes and getattr(module, name) is getattr(flowwright, name):
+                homes[name].append(module_name)
+    homes.pop("__version__")
+    wrong = {name: found for name, found in homes.items() if len(found) != 1}
+    assert not wrong, f"top-level names not listed by exactly one module's __all__: {wrong}"
+
+
+def test_no_public_top_level_name_is_left_out_of_all() -> None:
+    public = {
+        name
+        for name, value in vars(flowwright).items()
+        if not name.startswith("_") and not isinstance(value, ModuleType)
+    }
+    unlisted = sorted(public - set(flowwright.__all__))
+    assert not unlisted, f"flowwright has public names missing from its __all__: {unlisted}"
+
+
+def test_module_exports_are_globally_unique() -> None:
+    """As in websockets: a public name means one thing, wherever it is imported from.
+    (Packages re-export their modules' names, and every plugin has its pytest hooks.)"""
+    owners: dict[str, list[str]] = defaultdict(list)
+    for module_name, module in modules():
+        for name in module.__all__:
+            if not name.startswith("pytest_"):
+                owners[name].append(module_name)
+    repeated = {name: found for name, found in owners.items() if len(found) > 1}
+    assert set(repeated) <= PENDING_RENAMES, f"names exported by several modules: {repeated}"
 
 
 def test_every_module_declares_all_and_defines_it() -> None:

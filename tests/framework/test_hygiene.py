@@ -1,7 +1,9 @@
-"""No server is left behind when a test run is interrupted (Ctrl-C), terminated or killed."""
+"""Hygiene of the suite: no server is left behind when a test run is interrupted (Ctrl-C),
+terminated or killed; no upper bound on elapsed wall-clock time goes unscaled."""
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import select
@@ -9,9 +11,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.timing import scaled
 
 HANGING_TEST = """
 from flowwright import FlowTestClient
@@ -60,7 +65,111 @@ def test_an_interrupted_run_leaves_no_server(tmp_path: Path, sig: signal.Signals
     started = time.monotonic()
     run.send_signal(sig)
     output, _ = run.communicate(timeout=30)
-    assert time.monotonic() - started < 10, output.decode()[-2000:]
+    assert time.monotonic() - started < scaled(10), output.decode()[-2000:]
     if sig == signal.SIGINT:
         assert b"KeyboardInterrupt" in output
-    assert exits_within(pid, 10), f"server {pid} outlived the interrupted test run"
+    assert exits_within(pid, scaled(10)), f"server {pid} outlived the interrupted test run"
+
+
+# ---------------------------------------------------------------- unscaled wall-clock bounds
+
+ROOT = Path(__file__).parents[2]
+SCANNED = [ROOT / "tests", ROOT / "examples", ROOT / "src" / "flowwright" / "conformance"]
+CLOCKS = {"monotonic", "perf_counter", "time", "monotonic_ns", "perf_counter_ns"}
+"""``time.monotonic()``, ``loop.time()``...: a call of one of these reads the clock."""
+TIMED_ATTRIBUTES = {"duration", "elapsed"}
+"""``result.duration``: attributes that hold a measured time."""
+SCALERS = {"scaled", "timeout_factor"}
+"""A bound that calls ``scaled(...)`` or reads ``settings.timeout_factor`` is scaled."""
+
+
+def _reads_clock(node: ast.AST, timed_names: set[str]) -> bool:
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Call):
+            called = inner.func
+            name = called.attr if isinstance(called, ast.Attribute) else getattr(called, "id", "")
+            if name in CLOCKS:
+                return True
+        if isinstance(inner, ast.Attribute) and inner.attr in TIMED_ATTRIBUTES:
+            return True
+        if isinstance(inner, ast.Name) and inner.id in timed_names:
+            return True
+    return False
+
+
+def _is_fixed(node: ast.AST) -> bool:
+    """A bound made of numbers and CONSTANTS only (``1``, ``LONG / 2``), nothing scaled."""
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and (inner.id in SCALERS or not inner.id.isupper()):
+            return False
+        if isinstance(inner, ast.Attribute | ast.Call | ast.Subscript):
+            return False
+        if isinstance(inner, ast.Constant) and not isinstance(inner.value, int | float):
+            return False
+    return True
+
+
+def _durations(tree: ast.AST) -> set[str]:
+    """Names assigned a clock difference (``sequential = time.monotonic() - began``)."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Assign):
+            continue
+        difference = isinstance(node.value, ast.BinOp) and isinstance(node.value.op, ast.Sub)
+        if difference and _reads_clock(node.value, set()):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return names
+
+
+def unscaled_bounds(source: str) -> Iterator[int]:
+    """Line numbers of comparisons that put a fixed upper bound on a measured time."""
+    tree = ast.parse(source)
+    timed = _durations(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        for index, op in enumerate(node.ops):
+            left, right = operands[index], operands[index + 1]
+            if isinstance(op, ast.Lt | ast.LtE):
+                measured, bound = left, right
+            elif isinstance(op, ast.Gt | ast.GtE):
+                measured, bound = right, left
+            else:
+                continue
+            if _reads_clock(measured, timed) and _is_fixed(bound):
+                yield node.lineno
+
+
+def test_the_scan_finds_unscaled_bounds_and_passes_scaled_ones() -> None:
+    found = """
+assert time.monotonic() - started < 1
+assert 5 > time.perf_counter() - began
+took = loop.time() - asked
+assert took <= LONG / 2
+assert result.duration < 3
+"""
+    fine = """
+assert time.monotonic() - started < scaled(1)
+assert time.monotonic() - began >= 0.35
+assert result.duration < LONG * settings.timeout_factor / 2
+assert loop.time() - asked >= held
+assert len(items) < 5
+started = time.monotonic()
+assert started < deadline
+"""
+    assert list(unscaled_bounds(found)) == [2, 3, 5, 6]
+    assert list(unscaled_bounds(fine)) == []
+
+
+def test_no_wall_clock_bound_in_the_tests_is_unscaled() -> None:
+    """An upper bound on elapsed time holds on a loaded machine only if it is scaled by
+    ``--flow-timeout-factor``: ``assert time.monotonic() - started < scaled(1)``
+    (tests/timing.py)."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in SCANNED
+        for path in sorted(folder.rglob("*.py"))
+        for line in unscaled_bounds(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, f"unscaled wall-clock bounds (use tests.timing.scaled): {offenders}"

@@ -175,6 +175,16 @@ def test_core_only_every_plugin_loads_flows_run_and_extras_are_named(
             found = core.python("-c", f"import importlib.util as u; print(u.find_spec({module!r}))")
             assert found.stdout.strip() == "None", f"{module} is installed in the core venv"
 
+    # PEP 561: the packages say they are typed, so a user's type checker reads their hints.
+    typed = core.python(
+        "-c",
+        "from importlib.metadata import files; "
+        "print(sorted(str(f) for f in files('flowwright') if f.name == 'py.typed'))",
+    )
+    assert typed.stdout.strip() == "['flowwright/py.typed', 'flowwright_demo/py.typed']", (
+        typed.stdout + typed.stderr
+    )
+
     (core.project / "test_plain.py").write_text("def test_x():\n    assert 1\n", encoding="utf-8")
     (core.project / "test_quickstart.py").write_text(
         sample(README, "async def test_osb_flow"), encoding="utf-8"

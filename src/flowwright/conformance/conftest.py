@@ -30,9 +30,10 @@ async def conformance(request: pytest.FixtureRequest) -> Checker:
     server: FlowServer = await asyncio.to_thread(settings.server)
     options = request.config.stash[options_key]
     if _flow_key not in request.config.stash:
-        request.config.stash[_flow_key] = options.flow or await asyncio.to_thread(
-            _default_flow, server, settings.dialect.flows_path
-        )
+        flow = options.flow
+        if not flow:
+            flow = await asyncio.to_thread(_default_flow, server, settings.dialect.flows_path)
+        request.config.stash[_flow_key] = flow
     return Checker(
         rule_id=rule.id,
         server=server,

@@ -148,7 +148,7 @@ def rule_of(item: pytest.Item) -> Rule | None:
     if marker is None:
         return None
     rule_id = marker.args[0] if marker.args else marker.kwargs.get("rule_id")
-    if rule_id not in RULES:
+    if not isinstance(rule_id, str) or rule_id not in RULES:
         raise pytest.UsageError(f"{item.nodeid}: no conformance rule {rule_id!r}")
     return RULES[rule_id]
 

@@ -25,7 +25,13 @@ from typing import IO, Any, TypeVar
 
 from mcp import Client, StdioServerParameters
 from mcp.client import Transport
-from mcp.client._memory import InMemoryTransport  # the SDK's in-memory pair (2.x, no public path)
+
+# A private module, on purpose: the SDK's public in-process path, ``Client(server)``, skips
+# JSON-RPC altogether (a direct dispatcher), so nothing would pass the recording transport;
+# InMemoryTransport is the only in-memory path with real messages. Tested with mcp 2.3.x
+# (pinned >=2.3,<3). Upstream decided not to export it (modelcontextprotocol/python-sdk
+# PR #1972, "We shouldn't expose InMemoryTransport"); no open issue asks for a public one.
+from mcp.client._memory import InMemoryTransport
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
@@ -35,7 +41,7 @@ from mcp.types import Implementation, Tool
 from flowwright.diagnostics import format_output_tail
 from flowwright.errors import ClientStateError, ConnectError, ConnectionLostError, ProtocolError
 from flowwright.match import Match
-from flowwright.mcp.recording import MCP_DIALECT, PROGRESS, Recorder, RecordingTransport
+from flowwright.mcp.recording import MCP_DIALECT, PROGRESS, JsonRpcRecorder, RecordingTransport
 from flowwright.mcp.results import ToolResult
 from flowwright.message import Message
 from flowwright.protocol import Category
@@ -89,7 +95,7 @@ class FlowMCPClient(FlowStream):
         """Where a stdio server's stderr goes (its tail is part of every diagnostic)."""
         self._flow_server = flow_server
         self._calls: Counter[str] = Counter()  # requests the test's own calls will send
-        self._recorder = Recorder(
+        self._recorder = JsonRpcRecorder(
             self.collector,
             source=label,
             on_close=self._connection_ended,
@@ -310,7 +316,8 @@ class FlowMCPClient(FlowStream):
         if task.done() and not task.cancelled():
             return task.result()
         await asyncio.gather(task, return_exceptions=True)  # let the cancelled call unwind
-        return await watch  # raises: the wait timed out or the connection closed
+        await watch  # raises: the wait timed out or the connection closed (_never matches)
+        raise AssertionError(f"the wait for {what} ended without an answer or an error")
 
     def _asked_by_test(self, method: str) -> bool:
         if self._calls[method] > 0:
@@ -357,9 +364,9 @@ class _StdioTransport:
         self._parameters = parameters
         self._stderr_path = stderr_path
         self._errlog: IO[str] | None = None
-        self._inner: Any = None
+        self._inner: Transport | None = None
 
-    async def __aenter__(self) -> Any:
+    async def __aenter__(self) -> Any:  # the SDK's (read, write) streams, as its Transport's
         self._errlog = self._stderr_path.open("w", encoding="utf-8")
         self._inner = stdio_client(self._parameters, errlog=self._errlog)
         try:
@@ -368,9 +375,16 @@ class _StdioTransport:
             self._errlog.close()
             raise
 
-    async def __aexit__(self, *exc_info: Any) -> bool | None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> bool | None:
         try:
-            return await self._inner.__aexit__(*exc_info)
+            if self._inner is None:
+                return None
+            return await self._inner.__aexit__(exc_type, exc, traceback)
         finally:
             if self._errlog is not None:
                 self._errlog.close()

@@ -28,11 +28,10 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from mcp.client import Transport
-from mcp.client._transport import ReadStream, TransportStreams, WriteStream
 from mcp.shared.message import SessionMessage
 
 from flowwright.collector import MessageCollector
@@ -40,7 +39,7 @@ from flowwright.dialect import Dialect
 from flowwright.message import Direction
 from flowwright.protocol import Category, envelope
 
-__all__ = ["MCP_DIALECT", "Recorder", "RecordingTransport"]
+__all__ = ["MCP_DIALECT", "JsonRpcRecorder", "RecordingTransport"]
 
 MCP_DIALECT = Dialect(
     name="mcp",
@@ -58,7 +57,7 @@ _HANDSHAKE = frozenset({"initialize", "server/discover"})
 LOG_MESSAGE = "notifications/message"
 
 
-class Recorder:
+class JsonRpcRecorder:
     """Turns JSON-RPC messages into collector frames, pairing each response with its request.
 
     Request ids are per direction, so the methods of requests sent and received are kept
@@ -167,10 +166,27 @@ def _compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+class _Receiving(Protocol):
+    """The SDK transport's read stream, as far as the recording uses it (its own type lives
+    in a private module, ``mcp.client._transport``)."""
+
+    async def receive(self) -> SessionMessage | Exception: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _Sending(Protocol):
+    """The SDK transport's write stream, as far as the recording uses it."""
+
+    async def send(self, item: SessionMessage, /) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
 class _RecordingRead:
     """The read side: records what arrives, and tells the recorder when it ends."""
 
-    def __init__(self, inner: ReadStream[SessionMessage | Exception], recorder: Recorder) -> None:
+    def __init__(self, inner: _Receiving, recorder: JsonRpcRecorder) -> None:
         self._inner = inner
         self._recorder = recorder
 
@@ -210,7 +226,7 @@ class _RecordingRead:
 class _RecordingWrite:
     """The write side: records each message as it is handed to the transport."""
 
-    def __init__(self, inner: WriteStream[SessionMessage], recorder: Recorder) -> None:
+    def __init__(self, inner: _Sending, recorder: JsonRpcRecorder) -> None:
         self._inner = inner
         self._recorder = recorder
 
@@ -228,14 +244,14 @@ class _RecordingWrite:
         await self.aclose()
 
 
-class RecordingTransport(AbstractAsyncContextManager[TransportStreams]):
+class RecordingTransport(AbstractAsyncContextManager[tuple[_RecordingRead, _RecordingWrite]]):
     """An SDK :class:`~mcp.client.Transport` that records through ``recorder``."""
 
-    def __init__(self, inner: Transport, recorder: Recorder) -> None:
+    def __init__(self, inner: Transport, recorder: JsonRpcRecorder) -> None:
         self._inner = inner
         self._recorder = recorder
 
-    async def __aenter__(self) -> TransportStreams:
+    async def __aenter__(self) -> tuple[_RecordingRead, _RecordingWrite]:
         read, write = await self._inner.__aenter__()
         return _RecordingRead(read, self._recorder), _RecordingWrite(write, self._recorder)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, TypeVar
@@ -75,12 +75,13 @@ class Fault:
     """Anything a proxy can be told to do; see :class:`FrameFault` and :class:`Refuse`."""
 
     name: ClassVar[str] = "fault"
+    hits: list[Any] = field(default_factory=list, init=False, repr=False)
+    """What the fault took (frames or request paths; each kind narrows the type)."""
     _label: str | None = field(default=None, init=False, repr=False)
 
     def __str__(self) -> str:
-        label = getattr(self, "_label", None)
-        if label:
-            return label
+        if self._label:
+            return self._label
         shown = {
             key: value
             for key, value in vars(self).items()
@@ -90,7 +91,7 @@ class Fault:
         return f"{self.name}({arguments})"
 
 
-_DEFAULTS: dict[str, Any] = MappingProxyType(
+_DEFAULTS: Mapping[str, Any] = MappingProxyType(
     {
         "category": None,
         "type": None,

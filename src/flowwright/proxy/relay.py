@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -546,7 +546,7 @@ class FlowProxy(FlowStream):
         return None
 
     def _subprotocol(
-        self, connection: ServerConnection, offered: list[Subprotocol]
+        self, connection: ServerConnection, offered: Sequence[Subprotocol]
     ) -> Subprotocol | None:
         """The subprotocol the server chose, for the client."""
         proxied = self._pending.get(connection)
@@ -660,7 +660,7 @@ class FlowProxy(FlowStream):
         netloc = f"127.0.0.1:{self._bound}"
         found = []
         for stream in self._scope.streams or []:
-            if stream is self or isinstance(stream, FlowProxy):
+            if not isinstance(stream, FlowStream) or isinstance(stream, FlowProxy):
                 continue
             urls = [str(getattr(stream, "url", ""))]
             urls += [str(getattr(socket, "url", "")) for socket in getattr(stream, "sockets", ())]
@@ -759,7 +759,7 @@ def _http_error(status: int, text: str) -> bytes:
     ).encode() + body
 
 
-def _response(status: int, reason: str, body: bytes, headers: Headers) -> Response:
+def _response(status: int, reason: str, body: bytes | bytearray, headers: Headers) -> Response:
     """The server's refusal of a handshake, for the client, as the server gave it."""
     kept = Headers(
         [

@@ -26,7 +26,7 @@ from flowwright.context import SCOPE, TestScope
 from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.report.html import write_html
 from flowwright.report.record import (
-    Recorder,
+    ReportRecords,
     flow_data,
 )
 from flowwright.report.results import build, write_json
@@ -96,12 +96,12 @@ def _path(config: pytest.Config, name: str) -> Path | None:
     """A CLI path is relative to where pytest was started; an ini path to the ini file."""
     value = config.getoption(name)
     if value is not None:
-        return config.invocation_params.dir / value
+        return config.invocation_params.dir / str(value)
     value = config.getini(name)
     if not value:
         return None
     base = config.inipath.parent if config.inipath else config.rootpath
-    return base / value
+    return base / str(value)
 
 
 class FlowReport:
@@ -122,7 +122,7 @@ class FlowReport:
         self.recording = html is not None or json is not None
         # An xdist worker records its tests; only the controller collects and writes.
         self.writing = self.recording and not hasattr(config, "workerinput")
-        self.recorder = Recorder()
+        self.recorder = ReportRecords()
         self.started = time.time()
 
     @pytest.hookimpl(trylast=True)  # shard what -k / -m left, so shards stay even

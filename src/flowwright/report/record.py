@@ -51,7 +51,7 @@ __all__ = [
     "LINKED_TYPES",
     "TIME_ORIGIN",
     "AttachmentKind",
-    "Recorder",
+    "ReportRecords",
     "TestRecord",
     "attach",
     "first_line",
@@ -222,7 +222,7 @@ class TestRecord:
         return asdict(self)
 
 
-class Recorder:
+class ReportRecords:
     """Builds :class:`TestRecord` s from the reports pytest hands the controller, in order.
 
     Works on both sides of xdist: the flow data arrive as the teardown report's ``flowwright``

@@ -75,17 +75,18 @@ def find_axe_script(axe_script: str | os.PathLike[str] | None = None) -> Path:
                 f'none and use the one the "web" extra installs'
             )
         return path
+    shipped: Path | None
     try:
-        path = Path(str(resources.files(AXE_PACKAGE).joinpath("axe.min.js")))
+        shipped = Path(str(resources.files(AXE_PACKAGE).joinpath("axe.min.js")))
     except ModuleNotFoundError:
-        path = None
-    if path is None or not path.is_file():
+        shipped = None
+    if shipped is None or not shipped.is_file():
         raise AxeNotFoundError(
             f"no axe-core script: the package {AXE_PACKAGE.replace('_', '-')!r} that brings it "
             'is not installed (pip install "flowwright[web]"), and neither --flow-axe-script '
             f"(ini flow_axe_script) nor {ENV_AXE_SCRIPT} names one"
         )
-    return path
+    return shipped
 
 
 async def check_accessibility(

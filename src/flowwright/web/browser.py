@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -54,7 +54,7 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 """Flags for every launch (Playwright adds ``--headless`` itself when ``headless=True``)."""
 
-CONTEXT_OPTIONS: dict[str, Any] = MappingProxyType(
+CONTEXT_OPTIONS: Mapping[str, Any] = MappingProxyType(
     {
         "viewport": {"width": 1024, "height": 768},
         "device_scale_factor": 1,

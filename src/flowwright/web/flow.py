@@ -24,7 +24,7 @@ from flowwright.match import Matcher
 from flowwright.message import Message
 from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
-from flowwright.waiter import Expectation, FailOnError
+from flowwright.waiter import Description, Expectation, FailOnError
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response, WebSocket
@@ -114,7 +114,7 @@ class UIFlow(FlowStream):
         *,
         timeout: float | None = None,
         since: int | Message | None = None,
-        description: str | None = None,
+        description: Description | None = None,
         fail_on_error: FailOnError | None = None,
         fail_on_end: bool = False,
         **criteria: Any,
@@ -140,7 +140,7 @@ class UIFlow(FlowStream):
         matcher: Matcher | None = None,
         *,
         timeout: float | None = None,
-        description: str | None = None,
+        description: Description | None = None,
         fail_on_error: FailOnError | None = None,
         **criteria: Any,
     ) -> AsyncIterator[Expectation]:
@@ -178,9 +178,15 @@ class UIFlow(FlowStream):
             return
         self.sockets.append(socket)
         self.waiter.reopen()
-        socket.on("framereceived", self.collector.append)
-        socket.on("framesent", lambda frame: self.collector.append(frame, direction="sent"))
+        socket.on("framereceived", self._on_frame_received)
+        socket.on("framesent", self._on_frame_sent)
         socket.on("close", self._on_close)
+
+    def _on_frame_received(self, frame: str | bytes) -> None:
+        self.collector.append(frame)
+
+    def _on_frame_sent(self, frame: str | bytes) -> None:
+        self.collector.append(frame, direction="sent")
 
     def _on_close(self, socket: WebSocket) -> None:
         task = asyncio.get_running_loop().create_task(self._report_close(socket))

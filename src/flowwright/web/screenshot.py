@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flowwright.extras import needs_extra
 from flowwright.web.config import web_settings
@@ -119,7 +119,7 @@ def baseline_name(target: Page | Locator, name: str) -> str:
     """``<name>-<browser>-<platform>.png``, as Playwright's ``toHaveScreenshot`` names them:
     the browser that rendered ``target`` (``chromium``) and ``sys.platform`` (``linux``,
     ``darwin``, ``win32``: Node's ``process.platform`` names)."""
-    page = getattr(target, "page", target)  # a Locator's page, or the Page itself
+    page = cast("Page", getattr(target, "page", target))  # a Locator's page, or the Page
     browser = page.context.browser
     browser_name = browser.browser_type.name if browser is not None else "chromium"
     return f"{name.removesuffix('.png')}-{browser_name}-{sys.platform}.png"
