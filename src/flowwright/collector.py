@@ -16,7 +16,9 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import os
 import re
+import tempfile
 import time
 from array import array
 from bisect import bisect_right
@@ -24,6 +26,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from pydantic_core import from_json
 
@@ -47,13 +50,23 @@ class MessageCollector:
     """Records every frame in arrival order and tells listeners (the waiter) about each."""
 
     def __init__(
-        self, *, dialect: Dialect = FLOWWRIGHT, clock: Callable[[], float] = time.monotonic
+        self,
+        *,
+        dialect: Dialect = FLOWWRIGHT,
+        clock: Callable[[], float] = time.monotonic,
+        keep: int | None = None,
+        spill: str | Path | None = None,
     ) -> None:
+        """``keep``: hold at most this many frames' text in memory, writing older ones to
+        ``spill`` (a JSONL file, the transcript format; a temporary file if not given) and
+        reading them back from there when asked for — for very long runs."""
+        if keep is not None and keep < 1:
+            raise ValueError(f"keep must be a positive number of messages, not {keep!r}")
         self.dialect = dialect
         self._clock = clock
         self._start = clock()
         # One entry per message, at index seq - 1: its text, time, category, direction, type.
-        self._raw: list[str] = []
+        self._raw: list[str | None] = []  # None: spilled to disk (see _offsets)
         self._times = array("d")
         self._categories = bytearray()
         self._directions = bytearray()
@@ -66,6 +79,11 @@ class MessageCollector:
         self._ends = array("I")  # seqs of the messages that end a flow
         self._latest: dict[Category, Message] = {}  # kept built: a reply reads its prompt
         self._listeners: list[Listener] = []
+        self._keep = keep
+        self._spill_path = Path(spill) if spill is not None else None
+        self._batch = max(1, (keep or 0) // 10)  # spilled this many at a time
+        self._offsets = array("q")  # seq - 1 -> where its line starts in the spill file
+        self._held_from = 1  # the oldest seq whose text is still in memory
         self.last_sent_seq = 0
         """The number of the newest frame the test sent (0 before any): its last action."""
 
@@ -155,6 +173,8 @@ class MessageCollector:
             self._ends.append(seq)
         if direction == "sent":
             self.last_sent_seq = seq
+        if self._keep is not None and seq - self._held_from >= self._keep + self._batch:
+            self._spill_oldest()
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s", message.summary())
         for listener in tuple(self._listeners):
@@ -174,17 +194,50 @@ class MessageCollector:
     def _message(self, seq: int) -> Message:
         """Build message ``seq`` from the stored record (valid ``seq`` only)."""
         i = seq - 1
+        raw = self._raw[i]
         return Message(
             seq,
             self._times[i],
             _DIRECTIONS[self._directions[i]],
             _CATEGORIES[self._categories[i]],
             self._type_names[self._types[i]],
-            self._raw[i],
+            raw if raw is not None else self._read_spilled(seq),
             self._errors.get(seq),
             self.dialect,
             self._built.get(seq, PENDING),
         )
+
+    # ------------------------------------------------------------------ spilling
+
+    @property
+    def spill_path(self) -> Path | None:
+        """The file older messages went to (``None`` until one did)."""
+        return self._spill_path if self._offsets else None
+
+    def _spill_oldest(self) -> None:
+        """Write the oldest messages held in memory to the spill file (a batch at a time, the
+        file opened only for it), and let their text go."""
+        if self._spill_path is None:
+            fd, name = tempfile.mkstemp(prefix="flowwright-transcript-", suffix=".jsonl")
+            os.close(fd)
+            self._spill_path = Path(name)
+        assert self._keep is not None
+        last = len(self._raw) - self._keep  # the newest seq to spill now
+        with self._spill_path.open("ab") as spill:
+            for seq in range(self._held_from, last + 1):
+                line = json.dumps(self._message(seq).to_dict(), ensure_ascii=False) + "\n"
+                self._offsets.append(spill.tell())  # spilled in order: index seq - 1
+                spill.write(line.encode())
+                self._raw[seq - 1] = None
+                self._built.pop(seq, None)
+        self._held_from = last + 1
+
+    def _read_spilled(self, seq: int) -> str:
+        assert self._spill_path is not None
+        with self._spill_path.open("rb") as spill:
+            spill.seek(self._offsets[seq - 1])
+            data: dict[str, Any] = json.loads(spill.readline())
+        return str(data["raw"])
 
     def latest(self, category: Category | str) -> Message | None:
         """The newest message of ``category`` (e.g. the prompt a reply answers), in O(1)."""

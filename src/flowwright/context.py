@@ -42,6 +42,9 @@ class Settings:
     """How the server under test speaks (``--flow-dialect``); clients may name their own."""
     server: Callable[[], FlowServer] | None = None
     """Returns the test's server, starting it on first use (set by the pytest plugin)."""
+    keep_messages: int | None = None
+    """Hold at most this many messages' text in memory per stream, older ones spilled to a
+    JSONL file and read back when asked for (``--flow-keep-messages``): for very long runs."""
 
     def scale(self, timeout: float | None, fallback: float | None = None) -> float:
         """``timeout`` (else ``fallback``, else the default) times the timeout factor."""

@@ -55,7 +55,14 @@ __all__ = [
     "write_recordings",
 ]
 
-_MARKER_OPTIONS = ("timeout", "fail_on_error", "fresh_server", "dialect", "allow_malformed")
+_MARKER_OPTIONS = (
+    "timeout",
+    "fail_on_error",
+    "fresh_server",
+    "dialect",
+    "allow_malformed",
+    "keep_messages",
+)
 _URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
 
 
@@ -69,6 +76,7 @@ class Options:
     timeout_factor: float
     dialect: Dialect = FLOWWRIGHT
     record_dir: Path | None = None
+    keep_messages: int | None = None
 
     def describe_server(self) -> str:
         if self.server_url:
@@ -107,6 +115,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "flow_record",
             "write each test's flow sessions to this directory as JSONL recordings "
             "(replay them with 'flowwright replay FILE')",
+        ),
+        (
+            "--flow-keep-messages",
+            "flow_keep_messages",
+            "hold at most this many messages per stream in memory, spilling older ones to a "
+            "JSONL file (waits and reports still see them all): for very long runs",
         ),
         (
             "--flow-dialect",
@@ -154,7 +168,20 @@ def _read_options(config: pytest.Config) -> Options:
         timeout_factor=_positive(get("flow_timeout_factor"), "--flow-timeout-factor", default=1.0),
         dialect=dialect,
         record_dir=_record_dir(config, get("flow_record")),
+        keep_messages=_count(get("flow_keep_messages"), "--flow-keep-messages"),
     )
+
+
+def _count(value: str | None, flag: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise pytest.UsageError(f"{flag} must be a positive whole number, not {value!r}")
+    return number
 
 
 def _record_dir(config: pytest.Config, value: str | None) -> Path | None:
@@ -199,6 +226,7 @@ class SessionServer:
             timeout_factor=options.timeout_factor,
             dialect=options.dialect,
             server=self.get,
+            keep_messages=options.keep_messages,
         )
         """The run's settings, before any test's marker."""
         self._failed: tuple[str, str] | None = None  # (the test that saw it, the first line)
@@ -279,10 +307,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "flow(timeout=None, fail_on_error=True, fresh_server=False, dialect=None, "
-        "allow_malformed=False): flowwright settings for one test: its default wait timeout, "
-        "whether an error the dialect calls fatal fails waits at once (or a predicate), "
-        "whether it gets a server of its own, the dialect its clients speak, and whether "
-        "malformed frames from the server are allowed (else they fail the test at teardown)",
+        "allow_malformed=False, keep_messages=None): flowwright settings for one test: its "
+        "default wait timeout, whether an error the dialect calls fatal fails waits at once "
+        "(or a predicate), whether it gets a server of its own, the dialect its clients "
+        "speak, whether malformed frames from the server are allowed (else they fail the "
+        "test at teardown), and how many messages per stream are held in memory",
     )
     if hasattr(config, "workerinput"):  # a pytest-xdist worker
         _quiet_orphaned_worker()
@@ -374,6 +403,8 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[TestScope]:
         test_settings = test_settings.replace(
             fail_on_error=value if callable(value) else bool(value)
         )
+    if kwargs.get("keep_messages") is not None:
+        test_settings = test_settings.replace(keep_messages=int(kwargs["keep_messages"]))
     if kwargs.get("dialect") is not None:
         try:
             test_settings = test_settings.replace(dialect=resolve_dialect(kwargs["dialect"]))

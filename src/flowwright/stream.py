@@ -51,7 +51,7 @@ class FlowStream:
         self.server: FlowServer | None = None
         self.dialect = self.settings.dialect if dialect is None else resolve_dialect(dialect)
         """What this source's messages mean (see :mod:`flowwright.dialect`)."""
-        self.collector = MessageCollector(dialect=self.dialect)
+        self.collector = MessageCollector(dialect=self.dialect, keep=self.settings.keep_messages)
         self.waiter = FlowEventWaiter(
             self.collector,
             describe_state=describe_state,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from flowwright import Category, MessageCollector
+from flowwright import Category, FlowEventWaiter, Match, MessageCollector
 from tests.framework.scripted import completed, error, prompt, result
 
 
@@ -89,3 +90,36 @@ def test_format_tail_truncates_and_counts() -> None:
     assert "#30" in tail
     assert "#25" not in tail
     assert all(len(line) <= 125 for line in tail.splitlines())
+
+
+def test_a_bounded_collector_spills_old_messages_and_still_reads_them(tmp_path: Path) -> None:
+    spill = tmp_path / "transcript.jsonl"
+    collector = MessageCollector(keep=10, spill=spill)
+    frames = [
+        json.dumps({"type": "chat_message" if n % 100 else "ui_message", "outputs": f"m{n}"})
+        for n in range(1, 1001)
+    ]
+    for frame in frames:
+        collector.append(frame)
+    assert len(collector) == 1000
+    assert sum(raw is not None for raw in collector._raw) == 10  # held: the last ten
+    assert collector.spill_path == spill
+    assert len(spill.read_text().splitlines()) == 990  # the rest, as transcript lines
+    assert collector[1].raw == frames[0]  # read back from the file
+    assert collector[1].content == "m1"
+    prompts = collector.filter(category="prompt")  # the index finds spilled ones too
+    assert [m.content for m in prompts] == [f"m{n}" for n in range(100, 1001, 100)]
+    assert collector.to_jsonl().count("\n") == 1000  # the whole transcript
+
+
+def test_a_wait_finds_a_spilled_message(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        collector = MessageCollector(keep=5, spill=tmp_path / "t.jsonl")
+        waiter = FlowEventWaiter(collector)
+        collector.append(json.dumps({"type": "ui_message", "outputs": {"content": "Go?"}}))
+        for n in range(50):
+            collector.append(json.dumps({"type": "chat_message", "outputs": f"c{n}"}))
+        found = await waiter.wait_for(Match(category="prompt"), timeout=1, since=0)
+        assert (found.seq, found.content) == (1, "Go?")
+
+    asyncio.run(scenario())
