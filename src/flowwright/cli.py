@@ -19,7 +19,7 @@ import contextlib
 import shlex
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 __all__ = ["main", "parse_fault"]
@@ -81,27 +81,19 @@ def _run_proxy(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"flowwright proxy: {exc}", file=sys.stderr)
         return 2
 
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        proxy.collector.subscribe(
-            lambda message: (
-                print(message.summary(200), flush=True) if message.direction == "note" else None
-            )
+    proxy.collector.subscribe(
+        lambda message: (
+            print(message.summary(200), flush=True) if message.direction == "note" else None
         )
+    )
+
+    async def serve() -> None:
         async with proxy:
             proxy.add(*faults)
             print(f"{proxy.url} (HTTP and UI: {proxy.http_url})", flush=True)
-            await stop.wait()
+            await _until_signalled()
 
-    try:
-        asyncio.run(serve())
-    except OSError as exc:
-        print(f"flowwright proxy: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return _run_server("proxy", serve)
 
 
 def parse_fault(spec: str) -> Any:
@@ -196,18 +188,31 @@ def _run_replay(args: argparse.Namespace, extra: list[str]) -> int:
         return 2
 
     async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
         async with server:
             print(server.base_url, flush=True)
-            await stop.wait()
+            await _until_signalled()
 
+    return _run_server("replay", serve)
+
+
+# ---------------------------------------------------------------------- servers
+
+
+async def _until_signalled() -> None:
+    """Return on SIGTERM or SIGINT: a server subcommand's clean stop."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+def _run_server(name: str, serve: Callable[[], Coroutine[Any, Any, None]]) -> int:
+    """Run a server subcommand until signalled: 0; 1 if it cannot listen (named)."""
     try:
         asyncio.run(serve())
     except OSError as exc:
-        print(f"flowwright replay: {exc}", file=sys.stderr)
+        print(f"flowwright {name}: {exc}", file=sys.stderr)
         return 1
     return 0
 
