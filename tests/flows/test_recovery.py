@@ -13,6 +13,7 @@ from flowwright import (
     ResponseSimulator,
     TestFlowRunner,
 )
+from flowwright.proxy import FlowProxy, drop
 
 QUESTION = "What is the hate speech policy?"
 SLOW = {"slow_agent": "researcher", "seconds": 0.5}
@@ -108,3 +109,27 @@ async def test_a_reply_sent_twice_with_one_id_is_applied_once(flow_client: FlowT
     await flow_client.wait_for_ui_message(pattern="Step 2 of 2")
     assert flow_client.collector.counts()["error"] == 0  # not "nothing is awaiting an answer"
     assert flow_client.conversation().asked == 3  # the plan, step 1, step 2: none skipped
+
+
+async def test_a_reply_lost_in_the_cut_is_sent_again_and_applied_once(
+    flow_proxy: FlowProxy, flow_client: FlowTestClient
+) -> None:
+    """The proxy loses the reply on its way, as a cut in flight would: after the reconnect the
+    server says it never got it, the client sends it again, and the flow goes on once."""
+    await flow_client.start_flow("osb", QUESTION, **STEPWISE)
+    await flow_client.wait_for_ui_message(pattern="I will research")
+    async with flow_proxy.fault(drop(type="manager_response", side="client", count=1)) as lost:
+        await flow_client.send_manager_response("yes")
+        await flow_proxy.wait_for(category="note", pattern="dropped", since=0)
+    assert len(lost.hits) == 1
+    flow_client.cut_connection()
+    await flow_client.reconnect()
+    await flow_client.wait_for_ui_message(pattern="Step 1 of 2", since=0)
+    notes = [m.type for m in flow_client.collector.filter(category="note", direction="note")]
+    assert "resend" in notes  # the lost reply, sent again
+    for _ in range(2):
+        await flow_client.send_manager_response("yes")
+        await flow_client.wait_for(category="progress", pattern="complete")
+    await flow_client.wait_for_completion(since=0)
+    assert flow_client.conversation().asked == 3
+    assert flow_client.collector.counts()["error"] == 0
