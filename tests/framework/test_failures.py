@@ -121,6 +121,7 @@ def test_a_cut_of_the_tests_own_making_is_named_as_such(
     assert "(cut_connection()); call reconnect() to resume the session while waiting for" in line
     result.stdout.fnmatch_lines(["*note cut the test cut the connection (cut_connection())"])
     assert fast(result)
+    assert len(result.outlines) < 80
 
 
 def test_a_malformed_frame_fails_a_test_that_passed(
@@ -146,6 +147,7 @@ def test_a_malformed_frame_fails_a_test_that_passed(
             "*@pytest.mark.flow(allow_malformed=True)*",
         ]
     )
+    assert len(result.outlines) < 60
 
 
 def test_a_missing_server_command_is_a_usage_error_before_any_test(
@@ -224,6 +226,7 @@ def test_a_simulator_with_no_reply_fails_at_the_prompt(
         'flowwright.NoReplyError: the simulator has no reply for prompt #5 "I will research:'
     )
     assert fast(result)
+    assert len(result.outlines) < 80
 
 
 def test_an_mcp_assertion_inside_async_with_is_the_first_error_line(
@@ -247,6 +250,8 @@ def test_an_mcp_assertion_inside_async_with_is_the_first_error_line(
     output = result.stdout.str()
     assert "ExceptionGroup" not in output
     assert "tools/list" not in output or "the SDK's own request" in output
+    assert fast(result)
+    assert len(result.outlines) < 80
 
 
 def test_the_short_summary_names_the_cause_at_80_columns(
