@@ -355,12 +355,16 @@ class FlowTestClient(FlowStream):
                 f"cannot send, the connection is closed: {self.waiter.closed.message}",
                 self.describe(),
             )
+        # Recorded before it is written: the write is the last thing the test does before it
+        # waits, so the server's answer finds the test ready for it.
+        sent = self.collector.append(frame, direction="sent")
         try:
             await self._ws.send(frame)
         except ConnectionClosed as exc:
             why = self.waiter.closed.message if self.waiter.closed is not None else exc
+            self.collector.note("unsent", f"#{sent.seq} was not sent: {why}")
             raise ConnectionLostError(f"cannot send: {why}", self.describe()) from None
-        return self.collector.append(frame, direction="sent")
+        return sent
 
     async def start_flow(self, flow: str, prompt: str | None = None, **parameters: Any) -> Message:
         """Ask the server to run ``flow``; extra keywords become flow parameters.
