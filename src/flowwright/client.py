@@ -60,6 +60,11 @@ class FlowTestClient(FlowStream):
 
     ``async with FlowTestClient.create() as client:`` connects to the pytest session's server
     (started on first use) or to ``url``; the block's end closes the connection.
+
+    The client pings the server every ``ping_interval`` seconds and gives up on it only after
+    ``ping_timeout`` seconds in which *nothing* arrived — frames count as a sign of life, so
+    a long backlog never drops a healthy connection (``None`` turns either off). ``headers``
+    are sent with the opening handshake.
     """
 
     def __init__(
@@ -75,6 +80,8 @@ class FlowTestClient(FlowStream):
         open_timeout: float = 10.0,
         max_size: int | None = 16 * 2**20,
         headers: Mapping[str, str] | None = None,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
     ) -> None:
         super().__init__(
             timeout=timeout,
@@ -92,6 +99,8 @@ class FlowTestClient(FlowStream):
         self.max_size = max_size
         self.headers = dict(headers or {})
         """Extra HTTP headers for the opening handshake (an ``Authorization``, say)."""
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
         self._ws: FrameConnection | None = None
         self._explaining: asyncio.Task[None] | None = None  # a drop's cause, being found
         self._closing = False
@@ -248,6 +257,8 @@ class FlowTestClient(FlowStream):
                 open_timeout=self.open_timeout,
                 max_size=self.max_size,
                 headers=self.headers,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_timeout,
             )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from None
@@ -361,7 +372,13 @@ class FlowTestClient(FlowStream):
         try:
             await self._ws.send(frame)
         except ConnectionClosed as exc:
-            why = self.waiter.closed.message if self.waiter.closed is not None else exc
+            why = (
+                self.waiter.closed.message
+                if self.waiter.closed is not None
+                else self._ws.end.describe()
+                if self._ws.end is not None
+                else str(exc)
+            )
             self.collector.note("unsent", f"#{sent.seq} was not sent: {why}")
             raise ConnectionLostError(f"cannot send: {why}", self.describe()) from None
         return sent

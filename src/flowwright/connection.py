@@ -171,8 +171,9 @@ class FrameConnection(asyncio.Protocol):
         )
         uri = connection.uri
         context = ssl.create_default_context() if uri.secure else None
+        deadline = asyncio.timeout(open_timeout)
         try:
-            async with asyncio.timeout(open_timeout):
+            async with deadline:
                 await connection._loop.create_connection(
                     lambda: connection, uri.host, uri.port, ssl=context
                 )
@@ -180,6 +181,10 @@ class FrameConnection(asyncio.Protocol):
         except BaseException:
             if connection._transport is not None:
                 connection._transport.abort()
+            if deadline.expired():
+                raise TimeoutError(
+                    f"no WebSocket handshake within open_timeout={open_timeout:g}s"
+                ) from None
             raise
         return connection
 
@@ -341,7 +346,9 @@ class FrameConnection(asyncio.Protocol):
             try:
                 message: str | bytes = str(data, "utf-8")
             except UnicodeDecodeError as exc:
-                self._refuse(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                self._refused = "the server sent a text message that is not UTF-8"
+                self.protocol.fail(CloseCode.INVALID_DATA, f"{exc.reason} at position {exc.start}")
+                self._flush()
                 return False
         else:
             message = bytes(data)
@@ -353,12 +360,6 @@ class FrameConnection(asyncio.Protocol):
             self.abort()
             return False
         return True
-
-    def _refuse(self, code: int, reason: str) -> None:
-        """Fail the connection for what the server sent (as websockets does): close frame."""
-        self._refused = reason
-        self.protocol.fail(code, reason)
-        self._flush()
 
     # ------------------------------------------------------------------ sending
 
@@ -437,7 +438,8 @@ class FrameConnection(asyncio.Protocol):
             f"nothing arrived from the server for {self._ping_timeout:g}s after a keepalive ping"
         )
         self.protocol.fail(CloseCode.INTERNAL_ERROR, _KEEPALIVE)
-        self._flush()
+        self._flush()  # the close frame tells a server that is alive after all why
+        self.transport.close()  # and no closing handshake is awaited from one that is not
 
     # ------------------------------------------------------------------ the end
 
@@ -468,9 +470,10 @@ class FrameConnection(asyncio.Protocol):
             return self._refused
         error = self.protocol.parser_exc
         if isinstance(error, PayloadTooBig):
-            return f"the server sent a message larger than max_size ({error})"
+            limit = self.protocol.max_message_size
+            return f"the server sent a message larger than max_size ({limit:,} bytes)"
         if error is not None:
-            return f"the server broke the WebSocket protocol ({error})"
+            return f"the server broke the WebSocket protocol ({type(error).__name__})"
         return "the connection failed"
 
 
