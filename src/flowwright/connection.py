@@ -66,17 +66,16 @@ class ConnectionEnd:
     code: int
     reason: str
     cause: str
-    """Why, in a clause: ``"nothing arrived for 20s after a keepalive ping"``."""
+    """Why, in a clause (``"nothing arrived ... after a keepalive ping"``), or ``""``."""
     failure: BaseException | None = None
     """The sink's exception, when delivering a message failed (flowwright's own bug)."""
 
     def describe(self) -> str:
         """One truthful sentence: who closed the connection, with what code, and why."""
+        who = {"owner": "the test", "flowwright": "flowwright", "server": "the server"}[self.by]
         reason = f" {self.reason!r}" if self.reason else ""
-        if self.by == "server":
-            return f"the server closed the connection (code {self.code}{reason}){self.cause}"
-        who = "the test" if self.by == "owner" else "flowwright"
-        return f"{who} closed the connection (code {self.code}{reason}): {self.cause}"
+        cause = f": {self.cause}" if self.cause else ""
+        return f"{who} closed the connection (code {self.code}{reason}){cause}"
 
 
 OnEnd = Callable[["FrameConnection", ConnectionEnd], None]
@@ -125,7 +124,7 @@ class FrameConnection(asyncio.Protocol):
         self._fragment_opcode = Opcode.TEXT
         self._paused = False
         self._drains: list[asyncio.Future[None]] = []
-        self._pings: dict[bytes, asyncio.Future[float]] = {}  # payload -> its pong
+        self._pings: dict[bytes, tuple[asyncio.Future[float], float]] = {}  # payload -> pong, sent
         self._keepalives = 0  # keepalive pings sent
         self._keepalive_ping: bytes | None = None  # the keepalive's ping not answered yet
         self._ping_sent = 0.0  # when the keepalive's last ping went out
@@ -282,7 +281,7 @@ class FrameConnection(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
         closed = self.protocol.close_exc
-        for pong in self._pings.values():
+        for pong, _ in self._pings.values():
             _reject(pong, closed)
         self._pings.clear()
         for drained in self._drains:
@@ -380,7 +379,7 @@ class FrameConnection(asyncio.Protocol):
         if payload in self._pings:
             raise ValueError(f"a ping with payload {payload!r} is already waiting for its pong")
         pong: asyncio.Future[float] = self._loop.create_future()
-        self._pings[payload] = pong
+        self._pings[payload] = pong, self._loop.time()
         self.protocol.send_ping(payload)
         self._flush()
         return pong
@@ -390,10 +389,10 @@ class FrameConnection(asyncio.Protocol):
         if payload not in self._pings:
             return
         now = self._loop.time()
-        for sent, pong in list(self._pings.items()):
+        for sent, (pong, at) in list(self._pings.items()):
             del self._pings[sent]
             if not pong.done():
-                pong.set_result(now)
+                pong.set_result(now - at)
             if sent == self._keepalive_ping:
                 self._keepalive_ping = None
             if sent == payload:
@@ -460,9 +459,9 @@ class FrameConnection(asyncio.Protocol):
         if received is not None:
             return ConnectionEnd("server", received.code, received.reason, "")
         if exc is not None:
-            cause = f": the connection was lost ({exc!r}) without a closing handshake"
+            cause = f"the connection was lost ({exc!r}) without a closing handshake"
         else:
-            cause = ": the TCP connection ended without a closing handshake"
+            cause = "the TCP connection ended without a closing handshake"
         return ConnectionEnd("server", CloseCode.ABNORMAL_CLOSURE, "", cause)
 
     def _why_refused(self) -> str:
