@@ -4,7 +4,8 @@ Kept only so that the benchmark measures :class:`flowwright.FlowTestClient`'s fr
 (websockets' sans-I/O protocol delivering to the collector from the transport's callback)
 against the design it replaced, in the same run: every frame went websockets' protocol →
 its connection's assembler → a reader task (``async for frame in ws``) → the collector →
-the test's task. Everything else (collector, waiter, waits) is the client's own.
+the test's task. Everything else (collector, waiter, waits, recording a sent frame just
+before writing it) is the client's own, so only the frame path differs.
 """
 
 from __future__ import annotations
@@ -58,5 +59,6 @@ class ReaderTaskClient(FlowTestClient):
 
     async def _send_frame(self, frame: str) -> Any:
         assert self._legacy is not None
+        sent = self.collector.append(frame, direction="sent")  # recorded first, as the client
         await self._legacy.send(frame)
-        return self.collector.append(frame, direction="sent")
+        return sent
