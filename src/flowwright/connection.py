@@ -16,6 +16,7 @@ flowwright's (a keepalive timeout, a frame it refused), or the server's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import ssl
@@ -286,14 +287,14 @@ class FrameConnection(asyncio.Protocol):
         self._pings.clear()
         for drained in self._drains:
             _reject(drained, ConnectionResetError("the connection is closed"))
-        if not self._opened.done():
+        if not self._opened.done() or self._opened.exception() is not None:
             error = self.protocol.handshake_exc or exc
             _reject(
                 self._opened,
                 error or InvalidMessage("the connection closed during the opening handshake"),
             )
             self._lost.set_result(None)
-            return
+            return  # never open: nothing to tell
         self.end = self._ending(exc)
         self._lost.set_result(None)
         logger.debug("= %s", self.end.describe())
@@ -369,7 +370,8 @@ class FrameConnection(asyncio.Protocol):
             if data:
                 transport.write(data)
             elif transport.can_write_eof():  # the end of the stream: half-close
-                transport.write_eof()
+                with contextlib.suppress(OSError, RuntimeError):  # a transport closing already
+                    transport.write_eof()
             else:  # TLS cannot half-close
                 transport.close()
         if self._close_timer is None and self.protocol.close_expected():

@@ -15,11 +15,12 @@ import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 
@@ -82,6 +83,10 @@ class Sink(list[str | bytes]):
         super().append(frame)
         if len(self) >= self.count:
             self.arrived.set()
+
+
+async def nothing(ws: ServerConnection) -> None:
+    """The server says nothing, and reads what the client says."""
 
 
 async def stop_reading(connection: ServerConnection) -> None:
@@ -150,6 +155,20 @@ async def test_a_handshake_that_never_comes_fails_after_open_timeout() -> None:
         for writer in accepted:
             writer.close()
             await writer.wait_closed()
+
+
+async def test_a_refused_handshake_is_a_connect_error_naming_the_status() -> None:
+    def refuse(connection: ServerConnection, request: Request) -> Response:
+        return connection.respond(HTTPStatus.FORBIDDEN, "no\n")
+
+    async with serve(nothing, "127.0.0.1", 0, process_request=refuse) as ws_server:
+        url = f"ws://127.0.0.1:{next(iter(ws_server.sockets)).getsockname()[1]}/ws/s"
+        ended: list[object] = []
+        with pytest.raises(InvalidStatus, match="HTTP 403"):
+            await FrameConnection.open(url, Sink(1), on_end=lambda *end: ended.append(end))
+        with pytest.raises(ConnectError, match=r"could not connect to .*: .*HTTP 403"):
+            await FlowTestClient(url).connect()
+    assert ended == []  # a connection never open has no end to tell
 
 
 # ------------------------------------------------------------------ keepalive
@@ -266,10 +285,6 @@ async def test_a_server_that_closes_is_named_with_its_code_and_reason() -> None:
             await client.wait_for_completion(timeout=30)
     assert str(lost.value).startswith("the server closed the connection (code 4001 'enough')")
     assert (lost.value.code, lost.value.reason) == (4001, "enough")
-
-
-async def nothing(ws: ServerConnection) -> None:
-    """The server says nothing, and reads what the client says."""
 
 
 async def test_the_server_sees_1000_for_a_close_and_1006_for_a_cut() -> None:
