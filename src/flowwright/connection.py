@@ -27,7 +27,7 @@ from typing import Any, Literal, Protocol, cast
 
 from websockets.client import ClientProtocol
 from websockets.datastructures import Headers
-from websockets.exceptions import InvalidMessage, PayloadTooBig
+from websockets.exceptions import ConnectionClosed, InvalidMessage, PayloadTooBig
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import USER_AGENT, Response
@@ -105,6 +105,7 @@ class FrameConnection(asyncio.Protocol):
         close_timeout: float = 10.0,
     ) -> None:
         self.uri = parse_uri(url)
+        self._max_size = max_size
         extensions = [ClientPerMessageDeflateFactory(compress_settings={"memLevel": 5})]
         self.protocol = ClientProtocol(
             self.uri, extensions=extensions if compression else None, max_size=max_size
@@ -445,8 +446,9 @@ class FrameConnection(asyncio.Protocol):
     # ------------------------------------------------------------------ the end
 
     def _ending(self, exc: Exception | None) -> ConnectionEnd:
-        protocol = self.protocol
-        sent, received = protocol.close_sent, protocol.close_rcvd
+        """Whose end this was, from websockets' own account of both close frames."""
+        closed = self.protocol.close_exc  # the connection is CLOSED: both frames are known
+        sent, received = closed.sent, closed.rcvd
         if self._failure is not None:
             return ConnectionEnd(
                 "flowwright", CloseCode.ABNORMAL_CLOSURE, "", "delivery failed", self._failure
@@ -455,9 +457,8 @@ class FrameConnection(asyncio.Protocol):
             code = sent.code if sent is not None else CloseCode.ABNORMAL_CLOSURE
             how = "close()" if self._requested == "close" else "abort(): no closing handshake"
             return ConnectionEnd("owner", code, sent.reason if sent else "", how)
-        ours = sent is not None and protocol.close_rcvd_then_sent is not True
-        if ours and sent is not None:  # flowwright sent the first close frame
-            return ConnectionEnd("flowwright", sent.code, sent.reason, self._why_refused())
+        if sent is not None and closed.rcvd_then_sent is not True:  # flowwright's close first
+            return ConnectionEnd("flowwright", sent.code, sent.reason, self._why_refused(closed))
         if received is not None:
             return ConnectionEnd("server", received.code, received.reason, "")
         if exc is not None:
@@ -466,12 +467,12 @@ class FrameConnection(asyncio.Protocol):
             cause = "the TCP connection ended without a closing handshake"
         return ConnectionEnd("server", CloseCode.ABNORMAL_CLOSURE, "", cause)
 
-    def _why_refused(self) -> str:
+    def _why_refused(self, closed: ConnectionClosed) -> str:
         if self._refused is not None:
             return self._refused
-        error = self.protocol.parser_exc
+        error = closed.__cause__  # what the parser failed on, chained by websockets
         if isinstance(error, PayloadTooBig):
-            limit = self.protocol.max_message_size
+            limit = self._max_size
             return f"the server sent a message larger than max_size ({limit:,} bytes)"
         if error is not None:
             return f"the server broke the WebSocket protocol ({type(error).__name__})"
