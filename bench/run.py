@@ -13,7 +13,10 @@ Measures, each against a baseline doing the same work without flowwright, in the
 5. the reference server's boot to its printed URL vs a bare Starlette + uvicorn app;
 6. ``pytest -n 2`` vs ``-n 0`` on the demo suite (examples/) and on tests/flows;
 7. concurrent osb flows on the reference server (all complete, none lost) and the README's
-   quick-start test on a warm server.
+   quick-start test on a warm server;
+8. on request only (``--only design``): the client's frame path against the one it replaced
+   (websockets' asyncio client and a reader task, ``bench/asyncio_client.py``), wake latency
+   and bursts, interleaved with both raw baselines.
 
 It prints a table and writes JSON (every raw figure, the machine, the date). Targets that are
 missed are reported, never turned into a failing exit status.
@@ -131,16 +134,22 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "boot": ("boot",),
     "xdist": tuple(key for key, _, _ in SUITES),
     "flows": ("concurrent_flows", "quick_start"),
+    "design": ("design_wake", "design_burst", "design_burst_large"),
 }
 """Each group of measures (``--only``), and the keys of its rows, in table order."""
-MEASURES = tuple(key for keys in GROUPS.values() for key in keys)
+ON_REQUEST = frozenset({"design"})
+"""Groups measured only when ``--only`` names them: a comparison of designs, not a target."""
+MEASURES = tuple(key for group, keys in GROUPS.items() if group not in ON_REQUEST for key in keys)
 """The key of every row a full report has, in table order."""
 
 
 def _groups(size: Size, only: Sequence[str] | None) -> list[str]:
-    """The groups a run measures: those asked for, less ``xdist`` when ``size`` runs no
-    suites (the smoke size)."""
-    chosen = list(GROUPS) if only is None else [group for group in GROUPS if group in only]
+    """The groups a run measures: those asked for (by default all but those measured on
+    request), less ``xdist`` when ``size`` runs no suites (the smoke size)."""
+    if only is None:
+        chosen = [group for group in GROUPS if group not in ON_REQUEST]
+    else:
+        chosen = [group for group in GROUPS if group in only]
     return [group for group in chosen if group != "xdist" or size.suite_rounds]
 
 
@@ -176,7 +185,7 @@ def _measure(size: Size, groups: Sequence[str], workdir: Path) -> dict[str, Any]
             results["quick_start"] = asyncio.run(
                 flows.quick_start(reference, size.quick_start_runs)
             )
-    wire_groups = {"wake", "memory", "costs", "burst", "burst_large"}.intersection(groups)
+    wire_groups = {"wake", "memory", "costs", "burst", "burst_large", "design"}.intersection(groups)
     if not wire_groups:
         return results
     bench_server = TestFlowRunner(
@@ -201,6 +210,18 @@ def _measure(size: Size, groups: Sequence[str], workdir: Path) -> dict[str, Any]
         if "burst_large" in groups:
             _progress(f"bursts: 1 of {size.large_burst:,} each way")
             results["burst_large"] = asyncio.run(wire.throughput(url, size.large_burst, 1))
+        if "design" in groups:
+            kinds = wire.DESIGN_KINDS
+            _progress(f"design: wake latency, {size.wake_samples} round trips each of {kinds}")
+            results["design_wake"] = asyncio.run(wire.wake_latency(url, size.wake_samples, kinds))
+            _progress(f"design: bursts, {size.burst_rounds} of {size.burst:,} each of {kinds}")
+            results["design_burst"] = asyncio.run(
+                wire.throughput(url, size.burst, size.burst_rounds, kinds)
+            )
+            _progress(f"design: bursts, 1 of {size.large_burst:,} each of {kinds}")
+            results["design_burst_large"] = asyncio.run(
+                wire.throughput(url, size.large_burst, 1, kinds)
+            )
     return results
 
 
@@ -252,6 +273,51 @@ def _burst_rows(key: str, burst: wire.Throughput) -> list[Row]:
         ),
         Row(f"{key}_raw", title, "msg/s", fw, raw, "raw recv()"),
     ]
+
+
+def _design_rows(
+    wake: wire.WakeLatency, burst: wire.Throughput, large: wire.Throughput
+) -> list[Row]:
+    """The frame path against the reader task it replaced; each note gives both designs'
+    figures as ratios to ``recv()`` + ``json.loads`` from the same interleaved runs."""
+    p50 = {kind: percentile(wake.of(kind), 50) for kind in wire.DESIGN_KINDS}
+    p99 = {kind: percentile(wake.of(kind), 99) for kind in wire.DESIGN_KINDS}
+    wake_note = "; ".join(
+        f"{kind}: p50 {p50[kind]:,.1f} µs ({p50[kind] / p50['raw_json']:.2f}x recv+json), "
+        f"p99 {p99[kind]:,.1f} µs ({p99[kind] / p99['raw_json']:.2f}x)"
+        for kind in wire.DESIGN_KINDS
+    )
+    rows = [
+        Row(
+            "design_wake",
+            "wake latency p50, one hop vs reader task",
+            "us",
+            p50["flowwright"],
+            p50["reader_task"],
+            "reader task (websockets asyncio)",
+            note=f"{len(wake.flowwright_us)} samples each, the four taking turns: {wake_note}",
+        )
+    ]
+    for key, runs in (("design_burst", burst), ("design_burst_large", large)):
+        rates = {kind: runs.rate(kind) for kind in wire.DESIGN_KINDS}
+        lost = {kind: sum(run.lost for run in runs.of(kind)) for kind in wire.DESIGN_KINDS}
+        note = "; ".join(
+            f"{kind}: {rates[kind]:,.0f} msg/s ({rates[kind] / rates['raw_json']:.2f}x "
+            f"recv+json), {lost[kind]:,} lost"
+            for kind in wire.DESIGN_KINDS
+        )
+        rows.append(
+            Row(
+                key,
+                f"burst of {runs.count:,}, one hop vs reader task",
+                "msg/s",
+                rates["flowwright"],
+                rates["reader_task"],
+                "reader task (websockets asyncio)",
+                note=note + "".join(f"; DISCONNECT {text}" for text in runs.disconnects),
+            )
+        )
+    return rows
 
 
 def _memory_rows(memory: wire.Memory) -> list[Row]:
@@ -395,6 +461,10 @@ def _rows(results: dict[str, Any]) -> list[Row]:
     rows += [_suite_row(key, results[key], speedup) for key, _, speedup in SUITES if key in results]
     if "concurrent_flows" in results:
         rows += _flow_rows(results["concurrent_flows"], results["quick_start"])
+    if "design_wake" in results:
+        rows += _design_rows(
+            results["design_wake"], results["design_burst"], results["design_burst_large"]
+        )
     return rows
 
 
@@ -421,6 +491,8 @@ def run(size: Size, only: Sequence[str] | None = None) -> tuple[list[Row], dict[
     not_measured = {
         key: "not asked for: --only"
         if only is not None and group not in only
+        else "on request only: --only design"
+        if group in ON_REQUEST
         else "full size only: each pytest -n 2 run spends seconds starting its workers"
         for group, keys in GROUPS.items()
         if group not in groups

@@ -15,6 +15,7 @@ gave up behind an unread backlog sends close code 1011, which the server records
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -29,11 +30,13 @@ from urllib.parse import urlsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from bench.asyncio_client import ReaderTaskClient
 from bench.server import FRAME
 from bench.timing import median, now_ns, timed
 from flowwright import FlowTestClient, FlowwrightError
 
 __all__ = [
+    "DESIGN_KINDS",
     "FRAME_BYTES",
     "KINDS",
     "BurstRun",
@@ -50,8 +53,11 @@ __all__ = [
     "who_closed",
 ]
 
-Kind = Literal["flowwright", "raw", "raw_json"]
+Kind = Literal["flowwright", "reader_task", "raw", "raw_json"]
 KINDS: tuple[Kind, ...] = ("flowwright", "raw", "raw_json")
+DESIGN_KINDS: tuple[Kind, ...] = ("flowwright", "reader_task", "raw", "raw_json")
+"""With the client's previous frame path (a reader task: ``bench/asyncio_client.py``), for
+the ``design`` group, which measures the one-hop path against it in the same run."""
 FRAME_BYTES = len(FRAME % (0, 0))
 """The size of a burst's progress frame (its number's digits aside), in bytes."""
 
@@ -70,6 +76,10 @@ class WakeLatency:
     flowwright_us: list[float] = field(default_factory=list)
     raw_us: list[float] = field(default_factory=list)
     raw_json_us: list[float] = field(default_factory=list)
+    reader_task_us: list[float] = field(default_factory=list)
+
+    def of(self, kind: Kind) -> list[float]:
+        return list(getattr(self, f"{kind}_us"))
 
 
 def _ping(n: int) -> str:
@@ -102,20 +112,27 @@ async def _raw_json_wake(ws: ClientConnection, n: int) -> float:
     return _since_stamp_us(resumed, message["outputs"])
 
 
-async def wake_latency(url: str, samples: int) -> WakeLatency:
-    """Ping-pong on three connections, the three waiters taking turns in rotating order so
+async def _waiter(
+    stack: contextlib.AsyncExitStack, url: str, kind: Kind, result: WakeLatency
+) -> tuple[list[float], Callable[[int], Awaitable[float]]]:
+    """A connection of ``kind`` (closed with ``stack``), and how it waits for a pong."""
+    samples: list[float] = getattr(result, f"{kind}_us")
+    if kind in ("flowwright", "reader_task"):
+        client_class = ReaderTaskClient if kind == "reader_task" else FlowTestClient
+        client = await stack.enter_async_context(client_class(url, timeout=10))
+        return samples, lambda n: _flowwright_wake(client, n)
+    ws = await stack.enter_async_context(connect(connection_url(url)))
+    return samples, lambda n: (_raw_json_wake if kind == "raw_json" else _raw_wake)(ws, n)
+
+
+async def wake_latency(url: str, samples: int, kinds: tuple[Kind, ...] = KINDS) -> WakeLatency:
+    """Ping-pong on one connection per kind, the waiters taking turns in rotating order so
     that drift and load hit each alike."""
     result = WakeLatency()
-    async with (
-        FlowTestClient(url, timeout=10) as client,
-        connect(connection_url(url)) as raw,
-        connect(connection_url(url)) as raw_json,
-    ):
-        waiters: list[tuple[list[float], Callable[[int], Awaitable[float]]]] = [
-            (result.flowwright_us, lambda n: _flowwright_wake(client, n)),
-            (result.raw_us, lambda n: _raw_wake(raw, n)),
-            (result.raw_json_us, lambda n: _raw_json_wake(raw_json, n)),
-        ]
+    async with contextlib.AsyncExitStack() as stack:
+        waiters: list[tuple[list[float], Callable[[int], Awaitable[float]]]] = []
+        for kind in kinds:
+            waiters.append(await _waiter(stack, url, kind, result))
         for n in range(_WARMUP + samples):
             turn = n % len(waiters)
             for samples_of, wake in waiters[turn:] + waiters[:turn]:
@@ -268,11 +285,15 @@ async def raw_burst(url: str, count: int, kind: Kind, *, cut_after: int | None =
     return await _finish(run, url, used)
 
 
-async def flowwright_burst(url: str, count: int, *, cut_after: int | None = None) -> BurstRun:
-    """One burst of ``count`` to a flowwright client, awaited with ``wait_for_completion``."""
+async def flowwright_burst(
+    url: str, count: int, *, cut_after: int | None = None, kind: Kind = "flowwright"
+) -> BurstRun:
+    """One burst of ``count`` to a flowwright client, awaited with ``wait_for_completion``
+    (``kind="reader_task"``: the client on its previous frame path)."""
     used = connection_url(url)
     rss = _rss()
-    async with FlowTestClient(used, timeout=_BURST_TIMEOUT) as client:
+    client_class = ReaderTaskClient if kind == "reader_task" else FlowTestClient
+    async with client_class(used, timeout=_BURST_TIMEOUT) as client:
         await client.send(_prepare(count, cut_after))
         await client.wait_for(pattern="^ready$")
         error = None
@@ -286,7 +307,7 @@ async def flowwright_burst(url: str, count: int, *, cut_after: int | None = None
     numbers = [m.outputs["n"] for m in client.collector.filter(since=burst.seq)]
     unique = len(set(numbers))
     run = BurstRun(
-        "flowwright",
+        kind,
         count,
         span.seconds,
         unique,
@@ -301,14 +322,16 @@ async def flowwright_burst(url: str, count: int, *, cut_after: int | None = None
     return await _finish(run, url, used)
 
 
-async def throughput(url: str, count: int, rounds: int) -> Throughput:
+async def throughput(
+    url: str, count: int, rounds: int, kinds: tuple[Kind, ...] = KINDS
+) -> Throughput:
     """``rounds`` bursts per client kind, in rotating order; a fresh connection each time."""
     result = Throughput(count)
     for n in range(rounds):
-        turn = n % len(KINDS)
-        for kind in KINDS[turn:] + KINDS[:turn]:
-            if kind == "flowwright":
-                run = await flowwright_burst(url, count)
+        turn = n % len(kinds)
+        for kind in kinds[turn:] + kinds[:turn]:
+            if kind in ("flowwright", "reader_task"):
+                run = await flowwright_burst(url, count, kind=kind)
             else:
                 run = await raw_burst(url, count, kind)
             result.runs.append(run)

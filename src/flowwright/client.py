@@ -1,7 +1,8 @@
 """FlowTestClient: a WebSocket client that knows the flow lifecycle, for tests.
 
-One reader task appends every frame to the :class:`MessageCollector`; every wait goes
-through the :class:`FlowEventWaiter`. Waits match messages since the client's last action
+Every frame goes from the socket's callback straight to the :class:`MessageCollector`
+(:mod:`flowwright.connection`: no reader task in between); every wait goes through the
+:class:`FlowEventWaiter`. Waits match messages since the client's last action
 (``start_flow``, a reply) by default, so a prompt that came back before the test asked for
 it still counts; :meth:`FlowTestClient.expect` arms a wait before acting instead.
 """
@@ -16,14 +17,15 @@ import urllib.error
 import urllib.request
 import uuid
 import warnings
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ValidationError
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
+from flowwright.connection import ConnectionEnd, FrameConnection
 from flowwright.conversation import Conversation
 from flowwright.dialect import Dialect
 from flowwright.errors import (
@@ -58,6 +60,11 @@ class FlowTestClient(FlowStream):
 
     ``async with FlowTestClient.create() as client:`` connects to the pytest session's server
     (started on first use) or to ``url``; the block's end closes the connection.
+
+    The client pings the server every ``ping_interval`` seconds and gives up on it only after
+    ``ping_timeout`` seconds in which *nothing* arrived — frames count as a sign of life, so
+    a long backlog never drops a healthy connection (``None`` turns either off). ``headers``
+    are sent with the opening handshake.
     """
 
     def __init__(
@@ -72,6 +79,9 @@ class FlowTestClient(FlowStream):
         dialect: Dialect | str | None = None,
         open_timeout: float = 10.0,
         max_size: int | None = 16 * 2**20,
+        headers: Mapping[str, str] | None = None,
+        ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
     ) -> None:
         super().__init__(
             timeout=timeout,
@@ -87,8 +97,12 @@ class FlowTestClient(FlowStream):
         the handshake's ``x-flowwright-session-token`` header; sent back as ``?token=``)."""
         self.open_timeout = open_timeout
         self.max_size = max_size
-        self._ws: ClientConnection | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self.headers = dict(headers or {})
+        """Extra HTTP headers for the opening handshake (an ``Authorization``, say)."""
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+        self._ws: FrameConnection | None = None
+        self._explaining: asyncio.Task[None] | None = None  # a drop's cause, being found
         self._closing = False
         self._cut_at: float | None = None  # when the test cut the connection itself
         self._runs_on_socket = 0
@@ -209,7 +223,7 @@ class FlowTestClient(FlowStream):
             raise ClientStateError("connect first")
         self._cut_at = self.collector.elapsed
         self.collector.note("cut", "the test cut the connection (cut_connection())")
-        self._ws.transport.abort()
+        self._ws.abort()
 
     async def close(self) -> None:
         """Close the connection and stop the reader; safe to call twice.
@@ -232,16 +246,24 @@ class FlowTestClient(FlowStream):
     async def _open(self, url: str) -> None:
         if self.session_token is not None and "token=" not in url:
             url += ("&" if "?" in url else "?") + urlencode({"token": self.session_token})
+        self._closing = False
+        self._cut_at = None
+        self._runs_on_socket = 0
         try:
-            self._ws = await connect(url, open_timeout=self.open_timeout, max_size=self.max_size)
+            self._ws = await FrameConnection.open(
+                url,
+                self.collector,
+                on_end=self._ended,
+                open_timeout=self.open_timeout,
+                max_size=self.max_size,
+                headers=self.headers,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_timeout,
+            )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as exc:
             raise ConnectError(f"could not connect to {url}: {exc}", self.describe()) from None
         issued = self._ws.response.headers.get(SESSION_TOKEN_HEADER) if self._ws.response else None
         self.session_token = issued or self.session_token
-        self._closing = False
-        self._cut_at = None
-        self._runs_on_socket = 0
-        self._reader = asyncio.create_task(self._read(self._ws), name=f"flowwright-read-{url}")
         logger.debug("= connected to %s", url)
 
     async def _shutdown(self, *, clean: bool = True) -> None:
@@ -250,10 +272,11 @@ class FlowTestClient(FlowStream):
             if clean:
                 await self._ws.close()
             else:
-                self._ws.transport.abort()
-        if self._reader is not None:
-            await self._reader
-            self._reader = None
+                self._ws.abort()
+                await self._ws.wait_closed()
+        if self._explaining is not None:
+            await self._explaining
+            self._explaining = None
 
     async def __aenter__(self) -> Self:
         return await self.connect()
@@ -266,41 +289,37 @@ class FlowTestClient(FlowStream):
     ) -> None:
         await self.close()
 
-    async def _read(self, ws: ClientConnection) -> None:
-        """The one reader: every frame goes to the collector, which wakes the waits.
+    def _ended(self, connection: FrameConnection, end: ConnectionEnd) -> None:
+        """The connection is gone: fail every wait, saying who closed it and why.
 
-        Nothing a server sends stops it (the collector records what it cannot parse as
-        malformed); should it fail all the same, every wait fails at once saying so, and the
-        connection is dropped rather than left open and unread.
+        Nothing a server sends stops the delivery of frames (the collector records what it
+        cannot parse as malformed); should it fail all the same, every wait fails at once
+        saying so, and the connection was dropped rather than left open and unread.
         """
-        try:
-            async for frame in ws:
-                self.collector.append(frame)
-        except ConnectionClosed:
-            pass  # reported below, with the close code
-        except Exception as exc:
-            logger.exception("! the reader of %s failed", self.url)
-            ws.transport.abort()
-            self.waiter.close(ConnectionLostError(f"flowwright's reader failed: {exc!r}"))
-            return
-        if self._closing:
+        if connection is not self._ws:
+            return  # a connection replaced by a reconnect: its end was told already
+        if end.failure is not None:
+            self.waiter.close(ConnectionLostError(f"flowwright's reader failed: {end.failure!r}"))
+        elif self._closing:
             self.waiter.close(ConnectionLostError("the test closed the connection"))
-            return
-        if self._cut_at is not None:
+        elif self._cut_at is not None:
             self.waiter.close(
                 ConnectionLostError(
                     f"the test cut the connection at +{self._cut_at:.3f}s (cut_connection()); "
                     "call reconnect() to resume the session",
-                    code=ws.close_code,
+                    code=end.code,
                 )
             )
-            return
-        lost = ConnectionLostError(
-            f"the server closed the connection (code {ws.close_code}"
-            f"{', ' + repr(ws.close_reason) if ws.close_reason else ''})",
-            code=ws.close_code,
-            reason=ws.close_reason or "",
-        )
+        else:
+            lost = ConnectionLostError(end.describe(), code=end.code, reason=end.reason)
+            if end.by == "server":  # a crash drops the socket an instant before the exit
+                self._explaining = asyncio.create_task(
+                    self._explain(lost), name=f"flowwright-lost-{self.url}"
+                )
+            else:
+                self.waiter.close(lost)
+
+    async def _explain(self, lost: ConnectionLostError) -> None:
         self.waiter.close(await self._why_lost(lost))
 
     def describe(self) -> str:
@@ -347,11 +366,22 @@ class FlowTestClient(FlowStream):
                 f"cannot send, the connection is closed: {self.waiter.closed.message}",
                 self.describe(),
             )
+        # Recorded before it is written: the write is the last thing the test does before it
+        # waits, so the server's answer finds the test ready for it.
+        sent = self.collector.append(frame, direction="sent")
         try:
             await self._ws.send(frame)
         except ConnectionClosed as exc:
-            raise ConnectionLostError(f"cannot send: {exc}", self.describe()) from None
-        return self.collector.append(frame, direction="sent")
+            why = (
+                self.waiter.closed.message
+                if self.waiter.closed is not None
+                else self._ws.end.describe()
+                if self._ws.end is not None
+                else str(exc)
+            )
+            self.collector.note("unsent", f"#{sent.seq} was not sent: {why}")
+            raise ConnectionLostError(f"cannot send: {why}", self.describe()) from None
+        return sent
 
     async def start_flow(self, flow: str, prompt: str | None = None, **parameters: Any) -> Message:
         """Ask the server to run ``flow``; extra keywords become flow parameters.

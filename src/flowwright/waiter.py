@@ -96,6 +96,9 @@ class PendingWait:
         self.future: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
         self.record = WaitRecord(self.description, since, self.armed_at)
         waiter.history.append(self.record)
+        self.decided_by = _deciding(matcher, fail_on_error, fail_on_end, waiter.collector)
+        """The categories of the messages that can decide this wait (``None``: any); others
+        are not even looked at, live as in the backlog."""
 
     @property
     def description(self) -> str:
@@ -107,6 +110,8 @@ class PendingWait:
     def feed(self, message: Message) -> None:
         """Resolve or reject with ``message`` if it decides this wait."""
         if self.future.done():
+            return
+        if self.decided_by is not None and message.category not in self.decided_by:
             return
         if self.matcher(message):
             self._settle(message)
@@ -412,3 +417,18 @@ class FlowEventWaiter:
             wait.feed(message)
             if wait.future.done():
                 self._pending.discard(wait)
+
+
+def _deciding(
+    matcher: Matcher, fail_on_error: FailOnError, fail_on_end: bool, collector: MessageCollector
+) -> frozenset[Category] | None:
+    """The categories of the messages that can decide a wait (``None``: any): its matcher's,
+    the errors if they can fail it, the flow's ends if they can — as :meth:`_backlog` reads."""
+    wanted: frozenset[Category] | None = getattr(matcher, "categories", None)
+    if wanted is None:
+        return None
+    if fail_on_error:
+        wanted = wanted | {Category.ERROR}
+    if fail_on_end:
+        wanted = wanted | collector.dialect.end_categories
+    return wanted

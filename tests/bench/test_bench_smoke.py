@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bench.run import SIZES, measures
+from bench.run import GROUPS, SIZES, measures
 from bench.timing import median
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,10 +64,13 @@ def test_every_measure_has_one_row_in_order(smoke: SmokeRun) -> None:
     for row in smoke.report["rows"]:
         assert row["measure"] in smoke.table
         assert row["target"] == "—" or row["passed"] in (True, False)
-    assert smoke.report["not_measured"] == dict.fromkeys(
-        ["xdist_demo", "xdist_flows"],
-        "full size only: each pytest -n 2 run spends seconds starting its workers",
-    )
+    assert smoke.report["not_measured"] == {
+        **dict.fromkeys(
+            ["xdist_demo", "xdist_flows"],
+            "full size only: each pytest -n 2 run spends seconds starting its workers",
+        ),
+        **dict.fromkeys(GROUPS["design"], "on request only: --only design"),
+    }
     assert "not measured (full size only: " in smoke.table
 
 
@@ -155,3 +158,30 @@ def test_every_concurrent_flow_completes_with_nothing_lost(smoke: SmokeRun) -> N
     assert flows["checked_against_server"] == SMOKE.flows
     assert flows["expected_steps"][-1].endswith("finished")
     assert smoke.rows["concurrent_flows"]["passed"] is True
+
+
+def test_the_design_comparison_runs_on_request(tmp_path: Path) -> None:
+    """``--only design``: the frame path against the reader task it replaced, both whole."""
+    path = tmp_path / "design.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--size=smoke", "--only=design", f"--json={path}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(path.read_text(encoding="utf-8"))
+    assert [row["key"] for row in report["rows"]] == list(GROUPS["design"])
+    for key in ("design_burst", "design_burst_large"):
+        runs = report["raw"][key]["runs"]
+        assert sorted(run["kind"] for run in runs) == [
+            "flowwright",
+            "raw",
+            "raw_json",
+            "reader_task",
+        ]
+        for run in runs:
+            assert (run["lost"], run["disconnect"]) == (0, None), run
+    assert len(report["raw"]["design_wake"]["reader_task_us"]) == SMOKE.wake_samples
