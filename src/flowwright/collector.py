@@ -76,7 +76,6 @@ class MessageCollector:
         self._errors: dict[int, str] = {}  # seq -> why it is malformed (rare)
         self._built: dict[int, Envelope] = {}  # seq -> an envelope a source built (MCP)
         self._index: dict[Category, array[int]] = {}  # category -> its seqs, ascending
-        self._ends = array("I")  # seqs of the messages that end a flow
         self._latest: dict[Category, Message] = {}  # kept built: a reply reads its prompt
         self._listeners: list[Listener] = []
         self._keep = keep
@@ -169,8 +168,6 @@ class MessageCollector:
             seq, at, direction, category, type, raw, error, self.dialect, envelope or PENDING
         )
         self._latest[category] = message
-        if category in self.dialect.end_categories and message.is_flow_completed:
-            self._ends.append(seq)
         if direction == "sent":
             self.last_sent_seq = seq
         if self._keep is not None and seq - self._held_from >= self._keep + self._batch:
@@ -270,23 +267,17 @@ class MessageCollector:
         return [self._message(n) for n in range(max(seq, 0) + 1, len(self._raw) + 1)]
 
     def candidates(
-        self, since: int, categories: Iterable[Category | str] | None, *, ends: bool = False
+        self, since: int, categories: Iterable[Category | str] | None
     ) -> Iterator[Message]:
-        """Messages after ``since`` of ``categories`` (and, with ``ends``, every message that
-        ends a flow), in order — what a wait must look at, in O(what it finds). ``None``:
-        every message."""
+        """Messages after ``since`` of ``categories``, in order — what a wait must look at, in
+        O(what it finds). ``None``: every message."""
         if categories is None:
             yield from (self._message(n) for n in range(max(since, 0) + 1, len(self._raw) + 1))
             return
         lists = [self._index.get(Category(category), array("I")) for category in categories]
-        if ends:
-            lists.append(self._ends)
         tails = [values[bisect_right(values, since) :] for values in lists]
-        previous = 0
         for seq in heapq.merge(*tails):
-            if seq != previous:  # a flow's end may also be of a listed category
-                previous = seq
-                yield self._message(seq)
+            yield self._message(seq)
 
     def filter(
         self,

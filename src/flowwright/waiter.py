@@ -345,12 +345,7 @@ class FlowEventWaiter:
         """The messages after ``wait.since`` that can decide it: of its matcher's categories,
         the errors (if they can fail it) and the flow's ends (if they can), in order — not the
         whole log since, however long it is."""
-        wanted = getattr(wait.matcher, "categories", None)
-        if wanted is None:
-            return self.collector.candidates(wait.since, None)
-        if wait.fail_on_error:
-            wanted = wanted | {Category.ERROR}
-        return self.collector.candidates(wait.since, wanted, ends=wait.fail_on_end)
+        return self.collector.candidates(wait.since, wait.decided_by)
 
     def close(self, error: WaitAbortedError) -> None:
         """The source is gone: fail every pending wait now, and every later one at once."""
