@@ -38,9 +38,6 @@ if _typing.TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict
     from flowwright.waiter import Expectation as Expectation
     from flowwright.waiter import FlowEventWaiter as FlowEventWaiter
 
-    __version__: str
-    """The installed distribution's version."""
-
 _EXPORTS = _MappingProxyType(
     {
         "flowwright.client": ("FlowTestClient",),
@@ -82,6 +79,9 @@ _HOMES = _MappingProxyType({name: module for module, names in _EXPORTS.items() f
 """Public name → the module it is imported from on first use."""
 
 __all__ = ["__version__", *_HOMES]
+
+__version__: str  # declared for type checkers; looked up on first use (``__getattr__``)
+"""The installed distribution's version."""
 
 if not _typing.TYPE_CHECKING:  # to a type checker, an unknown name stays an error
 

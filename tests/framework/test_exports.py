@@ -147,20 +147,37 @@ def test_whole_module_re_exports_stay_whole() -> None:
         assert not missing, f"{module_name} exports {missing}, flowwright.__all__ does not"
 
 
-def test_what_type_checkers_read_is_what_the_package_imports() -> None:
-    """The package imports its names on first use (``_HOMES``: name → module); type checkers
-    read its ``TYPE_CHECKING`` imports instead. Both must say the same names, same modules."""
-    tree = ast.parse(Path(flowwright.__file__).read_text(encoding="utf-8"))
-    block = next(
-        node
-        for node in tree.body
-        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
-    )
-    static: dict[str, str] = {}
-    for node in block.body:
-        if isinstance(node, ast.ImportFrom) and node.module:
-            module = importlib.import_module(node.module)
-            for alias in node.names:
-                names = module.__all__ if alias.name == "*" else [alias.name]
-                static.update(dict.fromkeys(names, node.module))
-    assert static == dict(flowwright._HOMES)
+def lazy_packages() -> Iterator[ModuleType]:
+    """flowwright and its packages that import their names on first use (``_HOMES``)."""
+    yield flowwright
+    for info in pkgutil.walk_packages(flowwright.__path__, "flowwright."):
+        module = importlib.import_module(info.name)
+        if info.ispkg and hasattr(module, "_HOMES"):
+            yield module
+
+
+def test_what_type_checkers_read_is_what_the_packages_import() -> None:
+    """A lazy package imports its names on first use (``_HOMES``: name → module); type
+    checkers read its ``TYPE_CHECKING`` imports instead. Both must say the same names, from
+    the same modules, and the names are the package's ``__all__``."""
+    packages = list(lazy_packages())
+    assert {"flowwright.web", "flowwright.report", "flowwright.proxy"} <= {
+        package.__name__ for package in packages
+    }
+    for package in packages:
+        assert package.__file__ is not None
+        tree = ast.parse(Path(package.__file__).read_text(encoding="utf-8"))
+        block = next(
+            node
+            for node in tree.body
+            if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        )
+        static: dict[str, str] = {}
+        for node in block.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    names = module.__all__ if alias.name == "*" else [alias.name]
+                    static.update(dict.fromkeys(names, node.module))
+        assert static == dict(package._HOMES), package.__name__
+        assert set(package.__all__) - {"__version__"} == set(static), package.__name__
