@@ -35,10 +35,14 @@ SDKS = {
     "uvicorn",
     "yaml",
     "flowwright_demo",
+    "websockets",
 }
-"""Third-party packages of the extras (and the reference server): a suite that uses none of
-their features must not import them."""
+"""Third-party packages of the extras, the reference server, and websockets (the client's): a
+suite that uses none of their features must not import them."""
 FEATURES = {
+    "flowwright.client",
+    "flowwright.stream",
+    "flowwright.runner",
     "flowwright.report.html",
     "flowwright.report.results",
     "flowwright.report.shard",
