@@ -2,18 +2,21 @@
 
 Both are fresh processes started the same way (``subprocess.Popen``, stdout piped) and timed
 from the spawn until their URL line is read, which both print once uvicorn accepts
-connections. They take turns, in alternating order, so that load hits each alike.
+connections. They take turns, in alternating order, so that load hits each alike, after one
+untimed boot of each that leaves the bytecode caches warm (``PYTHONDONTWRITEBYTECODE`` is
+dropped from their environment, as in ``bench/suite.py``: with it, an editable checkout's
+modules were compiled again at every boot, or not, depending on the shell).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.suite import suite_env
 from bench.timing import now_ns
 from flowwright.runner import DEFAULT_COMMAND
 
@@ -69,14 +72,16 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def boot_times(workdir: Path, runs: int) -> Boot:
     """``runs`` boots of each, alternating which goes first."""
     result = Boot()
-    for n in range(runs):
+    for n in range(-1, runs):  # run -1: the untimed warm-up
         storage = workdir / f"boot-{n}"
         storage.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "FLOWWRIGHT_STORAGE": str(storage)}
+        env = {**suite_env(), "FLOWWRIGHT_STORAGE": str(storage)}
         pair = [
             (result.reference_seconds, DEFAULT_COMMAND, storage / "reference.log"),
             (result.bare_seconds, BARE_COMMAND, storage / "bare.log"),
         ]
         for seconds, command, log in pair if n % 2 == 0 else pair[::-1]:
-            seconds.append(_boot(command, env, log))
+            boot_seconds = _boot(command, env, log)
+            if n >= 0:
+                seconds.append(boot_seconds)
     return result

@@ -385,7 +385,7 @@ def _suite_row(key: str, times: suite.SuiteTimes, speedup: float) -> Row:
         "-n 0",
         target=f"-n 2 {f'>= {speedup:g}x ' if speedup > 1 else ''}faster, all pass",
         passed=not failed and workers * speedup < serial,
-        note=f"pytest {' '.join(times.args)}: {ran}"
+        note=f"pytest {' '.join(times.args)}, after an untimed -n 0 run: {ran}"
         + (" — see the JSON for the failing runs' output" if failed else ""),
     )
 
@@ -402,8 +402,8 @@ def _boot_rows(boots: boot.Boot) -> list[Row]:
             "bare Starlette + uvicorn",
             target=f"<= {BOOT_TARGET}x",
             passed=reference <= BOOT_TARGET * bare,
-            note=f"{len(boots.reference_seconds)} run(s) each, taking turns; the reference "
-            f"server: {' '.join(boots.reference_command[1:])}",
+            note=f"{len(boots.reference_seconds)} run(s) each, taking turns, after an untimed "
+            f"warm-up of each; the reference server: {' '.join(boots.reference_command[1:])}",
         )
     ]
 

@@ -3,7 +3,13 @@
 Each run is a subprocess from the repository's root, as a developer would type it; its wall
 time includes pytest's start-up and the reference servers' boot (once for ``-n 0``, once per
 worker for ``-n 2``), which is what decides whether workers pay off. The two take turns,
-alternating which goes first.
+alternating which goes first, after one untimed run that leaves the bytecode caches warm.
+
+The runs write bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped from their environment), as
+a developer's do: without it every process compiles again each module no ``.pyc`` covers —
+an editable checkout's own, and all that pytest rewrites (each pytest11 plugin's package) —
+a cost paid once per process, so three times by ``-n 2`` for once by ``-n 0``, that depended
+on the shell the bench ran from rather than on the code.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from pathlib import Path
 
 from bench.timing import median, timed
 
-__all__ = ["ROOT", "Selection", "SuiteRun", "SuiteTimes", "compare_workers"]
+__all__ = ["ROOT", "Selection", "SuiteRun", "SuiteTimes", "compare_workers", "suite_env"]
 
 ROOT = Path(__file__).resolve().parent.parent
 _TIMEOUT = 600.0
@@ -63,9 +69,18 @@ def _outcomes(summary: str) -> dict[str, int]:
     return {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary)}
 
 
+def suite_env() -> dict[str, str]:
+    """The runs' environment: a suite of its own, not a child of whatever pytest may be
+    running us, and one that keeps compiled bytecode (see the module's docstring)."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PYTEST_") and key != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
 def _run(selection: Selection, workers: int) -> SuiteRun:
-    # A suite of its own, not a child of whatever pytest may be running us.
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+    env = suite_env()
     command = [
         sys.executable,
         "-m",
@@ -100,7 +115,9 @@ def _run(selection: Selection, workers: int) -> SuiteRun:
 
 
 def compare_workers(selection: Selection, rounds: int) -> SuiteTimes:
-    """Run ``selection`` with ``-n 0`` and ``-n 2``, ``rounds`` times each, in turns."""
+    """Run ``selection`` with ``-n 0`` and ``-n 2``, ``rounds`` times each, in turns, after
+    an untimed ``-n 0`` run (which writes the bytecode caches the timed runs read)."""
+    _run(selection, 0)
     result = SuiteTimes(selection.name, list(selection.args), [])
     for n in range(rounds):
         for workers in (0, 2) if n % 2 == 0 else (2, 0):

@@ -4,63 +4,101 @@ Tests wait for what the flow signals, never for a fixed delay, against real runn
 components, and when they fail they say what was awaited and what arrived instead.
 """
 
-# ``__all__`` is derived from the modules' own ``__all__`` (the forms type checkers read:
-# ``from m import *`` and ``__all__ += m.__all__``): a module re-exported whole adds its
-# public names here by adding them to its own ``__all__``. From a module only partly
-# re-exported, the names are picked below; the rest stay in their module (the wire models
-# in ``flowwright.protocol``, the built-in dialects in ``flowwright.dialect``...).
-# tests/framework/test_exports.py pins the result and fails on a duplicate or on a public
-# name left out of ``__all__``.
+# The names below are imported on first use (PEP 562): ``import flowwright.protocol`` (the
+# reference server, every pytest-xdist worker's plugins) then costs the package this file
+# only, not the client, websockets and pytest's machinery behind it. Type checkers read the
+# ``TYPE_CHECKING`` imports, which are the same names from the same modules.
+#
+# ``_EXPORTS`` says which module each public name comes from; ``__all__`` is derived from it.
+# ``client``, ``conversation`` and ``errors`` are re-exported whole: tests/framework/
+# test_exports.py fails when a name in their ``__all__`` is missing here, pins the result,
+# and fails on a duplicate or on a name that is not its module's public name.
 
-from importlib.metadata import version as _version
+import typing as _typing
+from types import MappingProxyType as _MappingProxyType
 
-from flowwright import client, conversation, errors
-from flowwright.client import *  # noqa: F403
-from flowwright.collector import MessageCollector
-from flowwright.context import Settings, settings
-from flowwright.conversation import *  # noqa: F403
-from flowwright.dialect import Dialect
-from flowwright.errors import *  # noqa: F403
-from flowwright.match import Match
-from flowwright.message import Message
-from flowwright.protocol import Category
-from flowwright.runner import TestFlowRunner
-from flowwright.server import FlowServer, RemoteServer
-from flowwright.simulator import Exchange, Reply, ResponseSimulator, interpret_reply
-from flowwright.waiter import Expectation, FlowEventWaiter
+if _typing.TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.client import *  # noqa: F403
+    from flowwright.collector import MessageCollector as MessageCollector
+    from flowwright.context import Settings as Settings
+    from flowwright.context import settings as settings
+    from flowwright.conversation import *  # noqa: F403
+    from flowwright.dialect import Dialect as Dialect
+    from flowwright.errors import *  # noqa: F403
+    from flowwright.match import Match as Match
+    from flowwright.message import Message as Message
+    from flowwright.protocol import Category as Category
+    from flowwright.runner import TestFlowRunner as TestFlowRunner
+    from flowwright.server import FlowServer as FlowServer
+    from flowwright.server import RemoteServer as RemoteServer
+    from flowwright.simulator import Exchange as Exchange
+    from flowwright.simulator import Reply as Reply
+    from flowwright.simulator import ResponseSimulator as ResponseSimulator
+    from flowwright.simulator import interpret_reply as interpret_reply
+    from flowwright.waiter import Expectation as Expectation
+    from flowwright.waiter import FlowEventWaiter as FlowEventWaiter
 
-__version__ = _version("flowwright")
+_EXPORTS = _MappingProxyType(
+    {
+        "flowwright.client": ("FlowTestClient",),
+        "flowwright.collector": ("MessageCollector",),
+        "flowwright.context": ("Settings", "settings"),
+        "flowwright.conversation": ("Conversation", "FlowMetrics", "Turn"),
+        "flowwright.dialect": ("Dialect",),
+        "flowwright.errors": (
+            "AxeNotFoundError",
+            "BrowserNotFoundError",
+            "ClientStateError",
+            "ConnectError",
+            "ConnectionLostError",
+            "FlowEndedError",
+            "FlowErrorEvent",
+            "FlowTimeoutError",
+            "FlowwrightError",
+            "FlowwrightWarning",
+            "MissingExtraError",
+            "NoReplyError",
+            "ProtocolError",
+            "ServerExitedError",
+            "ServerStartError",
+            "UIPageError",
+            "WaitAbortedError",
+        ),
+        "flowwright.match": ("Match",),
+        "flowwright.message": ("Message",),
+        "flowwright.protocol": ("Category",),
+        "flowwright.runner": ("TestFlowRunner",),
+        "flowwright.server": ("FlowServer", "RemoteServer"),
+        "flowwright.simulator": ("Exchange", "Reply", "ResponseSimulator", "interpret_reply"),
+        "flowwright.waiter": ("Expectation", "FlowEventWaiter"),
+    }
+)
+"""Module → the names of it the package exports."""
+
+_HOMES = _MappingProxyType({name: module for module, names in _EXPORTS.items() for name in names})
+"""Public name → the module it is imported from on first use."""
+
+__all__ = ["__version__", *_HOMES]
+
+__version__: str  # declared for type checkers; looked up on first use (``__getattr__``)
 """The installed distribution's version."""
 
-__all__ = [  # noqa: RUF022 (by module, as the imports)
-    "__version__",
-    # flowwright.collector
-    "MessageCollector",
-    # flowwright.context
-    "Settings",
-    "settings",
-    # flowwright.dialect
-    "Dialect",
-    # flowwright.match
-    "Match",
-    # flowwright.message
-    "Message",
-    # flowwright.protocol
-    "Category",
-    # flowwright.runner
-    "TestFlowRunner",
-    # flowwright.server
-    "FlowServer",
-    "RemoteServer",
-    # flowwright.simulator
-    "Exchange",
-    "Reply",
-    "ResponseSimulator",
-    "interpret_reply",
-    # flowwright.waiter
-    "Expectation",
-    "FlowEventWaiter",
-]
-__all__ += client.__all__
-__all__ += conversation.__all__
-__all__ += errors.__all__
+if not _typing.TYPE_CHECKING:  # to a type checker, an unknown name stays an error
+
+    def __getattr__(name: str) -> object:
+        """Import a public name's module on first use, and keep the name here."""
+        if name == "__version__":
+            from importlib.metadata import version  # email, zipfile...: only when asked
+
+            value: object = version("flowwright")
+        elif name in _HOMES:
+            import importlib
+
+            value = getattr(importlib.import_module(_HOMES[name]), name)
+        else:
+            raise AttributeError(f"module 'flowwright' has no attribute {name!r}")
+        globals()[name] = value  # found directly from now on; __getattr__ is not asked again
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})

@@ -26,18 +26,19 @@ from urllib.parse import urlsplit
 import pytest
 import pytest_asyncio
 
-from flowwright.client import FlowTestClient
 from flowwright.context import SCOPE, Settings, Source, TestScope, entered
 from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
 from flowwright.errors import ServerStartError
-from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
 from flowwright.server import FlowServer, RemoteServer
-from flowwright.simulator import ResponseSimulator
-from flowwright.stream import FlowStream
 
+# The client (websockets), the process runner and the simulator are imported where a fixture
+# or hook uses them: every pytest process loads this plugin, an xdist controller never does.
 if TYPE_CHECKING:
+    from flowwright.client import FlowTestClient
     from flowwright.replay import ReplayServer
+    from flowwright.runner import TestFlowRunner
+    from flowwright.simulator import ResponseSimulator
 
 __all__ = [
     "flow_client",
@@ -270,6 +271,8 @@ class SessionServer:
 
     def new_runner(self, name: str | None = None) -> TestFlowRunner:
         """A runner with its own log file and storage directory under the session's workdir."""
+        from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
+
         name = name or f"server-{len(self._runners) + 1}"
         storage = self.workdir / name / "storage"
         storage.mkdir(parents=True, exist_ok=True)
@@ -451,6 +454,8 @@ def _fail_on_malformed(streams: Sequence[Source]) -> None:
 def write_recordings(directory: Path, nodeid: str, streams: Sequence[Source]) -> list[Path]:
     """Write each recordable stream of a test as ``<test>.jsonl`` (``<test>-2.jsonl``...)."""
     name = re.sub(r"[^\w.\-]+", "-", nodeid).strip("-")[:150]
+    from flowwright.stream import FlowStream
+
     written: list[Path] = []
     recordable = [s for s in streams if isinstance(s, FlowStream) and s.recordable]
     for stream in (stream for stream in recordable if len(stream.collector)):
@@ -472,6 +477,8 @@ def flow_server(pytestconfig: pytest.Config) -> FlowServer:
 @pytest_asyncio.fixture
 async def flow_client() -> AsyncIterator[FlowTestClient]:
     """A connected client on a fresh session of the test's server."""
+    from flowwright.client import FlowTestClient
+
     async with FlowTestClient.create() as client:
         yield client
 
@@ -497,6 +504,8 @@ async def flow_replay() -> AsyncIterator[Callable[..., Awaitable[ReplayServer]]]
 @pytest.fixture
 def response_simulator() -> ResponseSimulator:
     """A simulator that confirms by default; add rules with ``.on()`` and ``.script()``."""
+    from flowwright.simulator import ResponseSimulator
+
     return ResponseSimulator()
 
 

@@ -139,6 +139,18 @@ def _redact_tokens(record: logging.LogRecord) -> bool:
     return True
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket whose connections send small frames at once.
+
+    asyncio turns Nagle's algorithm off (``TCP_NODELAY``) only on sockets whose ``proto`` says
+    TCP, and ``socket.create_server`` leaves it 0: each burst of frames then waited ~40 ms
+    for the client's delayed ACK. Rebuilt from its descriptor, the socket reads its protocol
+    from the kernel (``SO_PROTOCOL``), and the connections it accepts inherit it.
+    """
+    bound = socket.create_server((host, port))
+    return socket.socket(fileno=bound.detach())
+
+
 def _llm(name: str, corpus: Corpus) -> LLM:
     try:
         return create_llm(name, corpus)
@@ -170,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     host = args.host or server.host
     try:
-        listener = socket.create_server((host, args.port))
+        listener = _listen(host, args.port)
     except OSError as exc:
         print(
             f"flowwright-demo-server: cannot listen on {host}:{args.port}: {exc}", file=sys.stderr

@@ -35,6 +35,10 @@ __all__ = [
 
 _M = TypeVar("_M", bound=BaseModel)
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML has it (as in ``corpus.py``): the same data, read at
+every boot without PyYAML's pure-Python scanner."""
+
 Role = Literal["researcher", "policy_analyst", "assistant"]
 """The agent roles this server implements (see ``agents.py``)."""
 
@@ -213,7 +217,7 @@ def _read_layer(directory: Path) -> tuple[dict[str, Any], dict[str, list[Path]]]
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)  # a safe loader
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"{path}: cannot read YAML: {exc}") from None
     if data is None:

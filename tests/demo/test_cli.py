@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from flowwright.runner import DEFAULT_COMMAND
+from flowwright_demo.__main__ import _listen
 from flowwright_demo.settings import default_conf_dir
 from tests.demo._client import TIMEOUT, open_client, start_server
 
@@ -102,3 +103,26 @@ def test_a_busy_port_exits_3_saying_why(tmp_path: Path) -> None:
         )
     assert result.returncode == 3
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+async def test_its_connections_send_small_frames_at_once() -> None:
+    """Nagle's algorithm is off on the connections the server accepts (``TCP_NODELAY``), as
+    asyncio sets it for sockets it knows are TCP; with it on, a burst of frames waited ~40 ms
+    for the client's delayed ACK at every turn of a flow."""
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    class Probe(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            sock = transport.get_extra_info("socket")
+            accepted.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            transport.close()
+
+    listener = _listen("127.0.0.1", 0)
+    server = await asyncio.get_running_loop().create_server(Probe, sock=listener)
+    try:
+        _, writer = await asyncio.open_connection(*listener.getsockname())
+        assert await asyncio.wait_for(accepted, TIMEOUT) != 0
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -20,9 +20,8 @@ from tests.demo._client import TIMEOUT, open_client, start_server
 
 
 def imported_after(code: str) -> set[str]:
-    """The top-level packages a fresh interpreter has imported after running ``code``."""
-    listing = "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
-    script = f"{code}\nimport sys\n{listing}"
+    """The modules a fresh interpreter has imported after running ``code``."""
+    script = f"{code}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=TIMEOUT
     )
@@ -30,15 +29,33 @@ def imported_after(code: str) -> set[str]:
     return set(done.stdout.split())
 
 
+BOOT = (
+    "import flowwright_demo.__main__\n"
+    "from flowwright_demo.corpus import Corpus\n"
+    "from flowwright_demo.llm import create_llm\n"
+    "create_llm('deterministic', Corpus.load())"
+)
+
+
 def test_booting_imports_neither_the_mcp_sdk_nor_numpy() -> None:
-    loaded = imported_after(
-        "import flowwright_demo.__main__\n"
-        "from flowwright_demo.corpus import Corpus\n"
-        "from flowwright_demo.llm import create_llm\n"
-        "create_llm('deterministic', Corpus.load())"
-    )
+    loaded = {name.partition(".")[0] for name in imported_after(BOOT)}
     assert "flowwright_demo" in loaded  # the probe itself worked
     assert not loaded & {"mcp", "mcp_types", "numpy", "rank_bm25"}
+
+
+def test_booting_takes_only_the_wire_protocol_from_the_framework() -> None:
+    """The server speaks the protocol: the test client, websockets' client and pytest (which
+    the client's test scope needs) stay out of it."""
+    loaded = imported_after(BOOT)
+    framework = {name for name in loaded if name.partition(".")[0] == "flowwright"}
+    assert "flowwright.protocol" in framework  # the probe itself worked
+    assert framework <= {
+        "flowwright",
+        "flowwright.errors",
+        "flowwright.extras",
+        "flowwright.protocol",
+    }
+    assert not loaded & {"pytest", "websockets.asyncio.client"}
 
 
 def test_the_index_is_built_on_the_first_search_and_ranks_as_before() -> None:

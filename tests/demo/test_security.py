@@ -44,6 +44,9 @@ async def test_the_first_socket_gets_the_token_and_a_stranger_cannot_join_read_o
         assert len(owner.token) >= 32
         await owner.run_flow("osb", **STEPWISE)
         await owner.prompt()
+        # The update that follows the prompt: from here the flow waits for the owner's reply,
+        # so what the session sent stays as counted unless a stranger gets something.
+        await owner.until(of_type("system_update", status="waiting"))
         received = len(sent_ids(demo_server, owner.session_id))
 
         for token, reason in [

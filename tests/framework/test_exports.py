@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 import flowwright
@@ -134,3 +136,48 @@ def test_the_framework_never_imports_the_reference_server() -> None:
             text = handle.read()
         assert "import flowwright_demo" not in text, info.name
         assert "from flowwright_demo" not in text, info.name
+
+
+def test_whole_module_re_exports_stay_whole() -> None:
+    """``client``, ``conversation`` and ``errors`` are re-exported whole: a name added to
+    their ``__all__`` belongs in the package's export table too."""
+    for module_name in ("flowwright.client", "flowwright.conversation", "flowwright.errors"):
+        module = importlib.import_module(module_name)
+        missing = sorted(set(module.__all__) - set(flowwright.__all__))
+        assert not missing, f"{module_name} exports {missing}, flowwright.__all__ does not"
+
+
+def lazy_packages() -> Iterator[ModuleType]:
+    """flowwright and its packages that import their names on first use (``_HOMES``)."""
+    yield flowwright
+    for info in pkgutil.walk_packages(flowwright.__path__, "flowwright."):
+        module = importlib.import_module(info.name)
+        if info.ispkg and hasattr(module, "_HOMES"):
+            yield module
+
+
+def test_what_type_checkers_read_is_what_the_packages_import() -> None:
+    """A lazy package imports its names on first use (``_HOMES``: name → module); type
+    checkers read its ``TYPE_CHECKING`` imports instead. Both must say the same names, from
+    the same modules, and the names are the package's ``__all__``."""
+    packages = list(lazy_packages())
+    assert {"flowwright.web", "flowwright.report", "flowwright.proxy"} <= {
+        package.__name__ for package in packages
+    }
+    for package in packages:
+        assert package.__file__ is not None
+        tree = ast.parse(Path(package.__file__).read_text(encoding="utf-8"))
+        block = next(
+            node
+            for node in tree.body
+            if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING")
+        )
+        static: dict[str, str] = {}
+        for node in block.body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    names = module.__all__ if alias.name == "*" else [alias.name]
+                    static.update(dict.fromkeys(names, node.module))
+        assert static == dict(package._HOMES), package.__name__
+        assert set(package.__all__) - {"__version__"} == set(static), package.__name__

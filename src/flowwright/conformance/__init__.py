@@ -13,9 +13,18 @@ as expected while they last, failing the run once fixed. A table of every rule's
 the run, in the terminal and in the HTML report (``--flow-report``).
 """
 
-from flowwright.conformance.baseline import load_baseline, write_baseline
-from flowwright.conformance.checker import PROBE_TYPE, Checker, ProbeClient
-from flowwright.conformance.rules import RULES, Rule, rule
+# The names are imported on first use (flowwright.lazy): every pytest process loads this
+# package with its plugin, and most never use the rest of it.
+
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from flowwright.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from flowwright.conformance.baseline import load_baseline, write_baseline
+    from flowwright.conformance.checker import PROBE_TYPE, Checker, ProbeClient
+    from flowwright.conformance.rules import RULES, Rule, rule
 
 __all__ = [
     "PROBE_TYPE",
@@ -27,3 +36,20 @@ __all__ = [
     "rule",
     "write_baseline",
 ]
+
+_HOMES = MappingProxyType(
+    {
+        "Checker": "flowwright.conformance.checker",
+        "PROBE_TYPE": "flowwright.conformance.checker",
+        "ProbeClient": "flowwright.conformance.checker",
+        "RULES": "flowwright.conformance.rules",
+        "Rule": "flowwright.conformance.rules",
+        "load_baseline": "flowwright.conformance.baseline",
+        "rule": "flowwright.conformance.rules",
+        "write_baseline": "flowwright.conformance.baseline",
+    }
+)
+"""Public name → the module it is imported from on first use."""
+
+if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
+    __getattr__ = lazy_attributes(__name__, _HOMES)

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
-from flowwright.conformance.baseline import load_baseline, write_baseline
-from flowwright.conformance.rules import RULES, Rule
 from flowwright.context import SCOPE, current
 from flowwright.report import attach
+
+if TYPE_CHECKING:  # the rules and the baseline: imported in a run that has checks
+    from flowwright.conformance.rules import Rule
 
 __all__ = [
     "ConformanceOptions",
@@ -106,6 +107,8 @@ def _read(config: pytest.Config) -> ConformanceOptions:
 
     options = ConformanceOptions()
     if path := get("conformance_baseline"):
+        from flowwright.conformance.baseline import load_baseline
+
         options.baseline_path = Path(path)
         try:
             options.baseline = load_baseline(options.baseline_path)
@@ -147,6 +150,8 @@ def rule_of(item: pytest.Item) -> Rule | None:
     marker = item.get_closest_marker(MARKER)
     if marker is None:
         return None
+    from flowwright.conformance.rules import RULES
+
     rule_id = marker.args[0] if marker.args else marker.kwargs.get("rule_id")
     if not isinstance(rule_id, str) or rule_id not in RULES:
         raise pytest.UsageError(f"{item.nodeid}: no conformance rule {rule_id!r}")
@@ -244,6 +249,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     terminalreporter.write_sep(
         "=", f"flowwright conformance{where} (dialect {settings.dialect.name})"
     )
+    from flowwright.conformance.baseline import write_baseline
+    from flowwright.conformance.rules import RULES
+
     width = max(len(row.rule.id) for row in rows)
     order = list(RULES)
     for row in sorted(rows, key=lambda row: order.index(row.rule.id)):

@@ -16,30 +16,39 @@ Under pytest the ``flow_proxy`` fixture starts one in front of the test's server
 from a shell. What the proxy does is noted in the transcript of the client it did it to.
 """
 
-from flowwright.proxy.faults import (
-    Corrupt,
-    CorruptMode,
-    Cut,
-    Delay,
-    Drop,
-    Duplicate,
-    Fault,
-    FrameFault,
-    Outcome,
-    Refuse,
-    Reorder,
-    Side,
-    Throttle,
-    corrupt,
-    cut,
-    delay,
-    drop,
-    duplicate,
-    refuse,
-    reorder,
-    throttle,
-)
-from flowwright.proxy.relay import FaultScope, FlowProxy, ProxiedServer, ProxyConnection
+# The names are imported on first use (flowwright.lazy): every pytest process loads this
+# package with its plugin, and most never use the rest of it.
+
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from flowwright.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from flowwright.proxy.faults import (
+        Corrupt,
+        CorruptMode,
+        Cut,
+        Delay,
+        Drop,
+        Duplicate,
+        Fault,
+        FrameFault,
+        Outcome,
+        Refuse,
+        Reorder,
+        Side,
+        Throttle,
+        corrupt,
+        cut,
+        delay,
+        drop,
+        duplicate,
+        refuse,
+        reorder,
+        throttle,
+    )
+    from flowwright.proxy.relay import FaultScope, FlowProxy, ProxiedServer, ProxyConnection
 
 __all__ = [
     "Corrupt",
@@ -68,3 +77,37 @@ __all__ = [
     "reorder",
     "throttle",
 ]
+
+_HOMES = MappingProxyType(
+    {
+        "Corrupt": "flowwright.proxy.faults",
+        "CorruptMode": "flowwright.proxy.faults",
+        "Cut": "flowwright.proxy.faults",
+        "Delay": "flowwright.proxy.faults",
+        "Drop": "flowwright.proxy.faults",
+        "Duplicate": "flowwright.proxy.faults",
+        "Fault": "flowwright.proxy.faults",
+        "FaultScope": "flowwright.proxy.relay",
+        "FlowProxy": "flowwright.proxy.relay",
+        "FrameFault": "flowwright.proxy.faults",
+        "Outcome": "flowwright.proxy.faults",
+        "ProxiedServer": "flowwright.proxy.relay",
+        "ProxyConnection": "flowwright.proxy.relay",
+        "Refuse": "flowwright.proxy.faults",
+        "Reorder": "flowwright.proxy.faults",
+        "Side": "flowwright.proxy.faults",
+        "Throttle": "flowwright.proxy.faults",
+        "corrupt": "flowwright.proxy.faults",
+        "cut": "flowwright.proxy.faults",
+        "delay": "flowwright.proxy.faults",
+        "drop": "flowwright.proxy.faults",
+        "duplicate": "flowwright.proxy.faults",
+        "refuse": "flowwright.proxy.faults",
+        "reorder": "flowwright.proxy.faults",
+        "throttle": "flowwright.proxy.faults",
+    }
+)
+"""Public name → the module it is imported from on first use."""
+
+if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
+    __getattr__ = lazy_attributes(__name__, _HOMES)

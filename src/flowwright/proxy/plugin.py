@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 import pytest_asyncio
 
 from flowwright.context import current
-from flowwright.proxy.relay import FlowProxy
 from flowwright.server import FlowServer
+
+if TYPE_CHECKING:
+    from flowwright.proxy.relay import FlowProxy
 
 __all__ = ["flow_proxy", "pytest_collection_modifyitems"]
 
@@ -36,6 +39,8 @@ async def flow_proxy() -> AsyncIterator[FlowProxy]:
     saved = scope.settings
     if saved.server is None:
         raise pytest.UsageError("flow_proxy needs the flowwright plugin's server")
+    from flowwright.proxy.relay import FlowProxy  # its websockets server: only when used
+
     server: FlowServer = await asyncio.to_thread(saved.server)
     async with FlowProxy(server) as proxy:
         scope.settings = saved.replace(server=lambda: proxy.endpoint)

@@ -14,9 +14,18 @@
 - With ``--junitxml``, failing tests carry their flow transcripts in ``<system-out>``.
 """
 
-from flowwright.report.html import render, write_html
-from flowwright.report.record import AttachmentKind, TestRecord, attach
-from flowwright.report.results import ResultsError, load, merge
+# The names are imported on first use (flowwright.lazy): every pytest process loads this
+# package with its plugin, and most never use the rest of it.
+
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from flowwright.lazy import lazy_attributes
+
+if TYPE_CHECKING:
+    from flowwright.report.html import render, write_html
+    from flowwright.report.record import AttachmentKind, TestRecord, attach
+    from flowwright.report.results import ResultsError, load, merge
 
 __all__ = [
     "AttachmentKind",
@@ -28,3 +37,20 @@ __all__ = [
     "render",
     "write_html",
 ]
+
+_HOMES = MappingProxyType(
+    {
+        "AttachmentKind": "flowwright.report.record",
+        "ResultsError": "flowwright.report.results",
+        "TestRecord": "flowwright.report.record",
+        "attach": "flowwright.report.record",
+        "load": "flowwright.report.results",
+        "merge": "flowwright.report.results",
+        "render": "flowwright.report.html",
+        "write_html": "flowwright.report.html",
+    }
+)
+"""Public name → the module it is imported from on first use."""
+
+if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
+    __getattr__ = lazy_attributes(__name__, _HOMES)

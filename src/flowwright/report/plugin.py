@@ -24,13 +24,13 @@ from _pytest.junitxml import bin_xml_escape, xml_key
 
 from flowwright.context import SCOPE, TestScope
 from flowwright.diagnostics import TRANSCRIPT_SECTION
-from flowwright.report.html import write_html
 from flowwright.report.record import (
     ReportRecords,
     flow_data,
 )
-from flowwright.report.results import build, write_json
-from flowwright.report.shard import parse_shard, select_shard
+
+# The HTML writer (jinja2), the results file and sharding are imported where a run asks for
+# them: every pytest process loads this plugin, few write a report.
 
 __all__ = ["FlowReport", "pytest_addoption", "pytest_configure", "pytest_unconfigure"]
 
@@ -76,12 +76,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    shard = config.getoption("flow_shard")
+    shard: tuple[int, int] | None = None
+    if option := config.getoption("flow_shard"):
+        from flowwright.report.shard import parse_shard
+
+        shard = parse_shard(option)
     plugin = FlowReport(
         config,
         html=_path(config, "flow_report"),
         json=_path(config, "flow_report_json"),
-        shard=parse_shard(shard) if shard else None,
+        shard=shard,
     )
     config.pluginmanager.register(plugin, _PLUGIN_NAME)
 
@@ -129,6 +133,8 @@ class FlowReport:
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
         if self.shard is None:
             return
+        from flowwright.report.shard import select_shard
+
         kept, dropped = select_shard(items, [item.nodeid for item in items], *self.shard)
         if dropped:
             self.config.hook.pytest_deselected(items=dropped)
@@ -157,6 +163,8 @@ class FlowReport:
     def pytest_sessionfinish(self, exitstatus: int) -> None:
         if not self.writing:
             return
+        from flowwright.report.results import build, write_json
+
         results = build(
             self.recorder.records,
             shard="{}/{}".format(*self.shard) if self.shard else None,
@@ -167,6 +175,8 @@ class FlowReport:
         if self.json is not None:
             write_json(results, self.json)
         if self.html is not None:
+            from flowwright.report.html import write_html
+
             write_html(results, self.html)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -37,13 +37,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
 from flowwright.context import TestScope, current
 from flowwright.diagnostics import TRANSCRIPT_SECTION
-from flowwright.stream import FlowStream
+
+if TYPE_CHECKING:
+    from flowwright.stream import FlowStream
 
 __all__ = [
     "FORMAT",
@@ -164,7 +166,11 @@ def open_streams(scope: TestScope) -> list[tuple[str, FlowStream]]:
     Every :class:`FlowStream` registers itself in its test's scope — WebSocket clients,
     browser pages and MCP clients alike.
     """
-    streams = [stream for stream in scope.streams or [] if isinstance(stream, FlowStream)]
+    if not scope.streams:
+        return []
+    from flowwright.stream import FlowStream  # loaded already by whatever opened the streams
+
+    streams = [stream for stream in scope.streams if isinstance(stream, FlowStream)]
     return [(f"{i}: {stream.title}", stream) for i, stream in enumerate(streams, 1)]
 
 
