@@ -192,7 +192,8 @@ class PendingWait:
         if record.ended is not None or not future.done():
             return
         record.ended = self._waiter.collector.elapsed
-        record.description = self.description  # a progress description's final state
+        if callable(self._description):  # a progress description's final state
+            record.description = self.description
         if future.cancelled():
             record.outcome = "cancelled"
             return
