@@ -78,10 +78,16 @@ class LazyMCPEndpoint:
         try:
             # In a thread: the import takes long enough to stall every WebSocket session.
             module = await asyncio.to_thread(importlib.import_module, "flowwright_demo.mcp_server")
+            security = importlib.import_module("mcp.server.transport_security")
             server = module.create_mcp_server(self._engine, self._storage)
             # Its routes, as before this endpoint was lazy, without the SDK app's own
             # lifespan (the session manager runs here instead).
-            router = Router(routes=server.streamable_http_app(host=self._host).routes)
+            # The app's AccessGuard already checks Host and Origin on /mcp as on every route,
+            # with server.allowed_hosts/allowed_origins; the SDK's own, narrower check would
+            # refuse what the configuration allows.
+            unguarded = security.TransportSecuritySettings(enable_dns_rebinding_protection=False)
+            app = server.streamable_http_app(host=self._host, transport_security=unguarded)
+            router = Router(routes=app.routes)
         except asyncio.CancelledError:  # the server stops while the first request waits
             ready.cancel()
             raise

@@ -4,6 +4,7 @@ DNS name rebound to 127.0.0.1 gets nothing, while loopback pages and the server'
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 from websockets.typing import Origin
@@ -20,7 +22,8 @@ from websockets.typing import Origin
 from flowwright.runner import TestFlowRunner
 from flowwright.web.browser import open_chromium
 from flowwright_demo.access import AccessPolicy
-from tests.demo._client import TIMEOUT, logged, open_client, session_url
+from flowwright_demo.settings import default_conf_dir
+from tests.demo._client import TIMEOUT, logged, open_client, session_url, start_server
 
 EVIL = "evil.test"
 """A name Chromium is told resolves to 127.0.0.1: another site, or a rebound DNS name."""
@@ -192,3 +195,44 @@ async def test_a_page_on_another_site_cannot_open_a_socket_in_chromium(
     async with open_client(demo_server, "hijack-attempt") as client:
         await client.run_flow("chat", prompt="hello")
         await client.prompt()
+
+
+@pytest.fixture(scope="module")
+def configured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestFlowRunner]:
+    """A server that also serves a lab host and a UI on another origin."""
+    tmp = tmp_path_factory.mktemp("allowed")
+    conf = tmp / "conf"
+    shutil.copytree(default_conf_dir(), conf)
+    overlay = conf / "test" / "server.yaml"
+    settings = yaml.safe_load(overlay.read_text()) | {
+        "allowed_hosts": ["lab.example"],
+        "allowed_origins": ["https://ui.example"],
+    }
+    overlay.write_text(yaml.safe_dump(settings))
+    runner = start_server(tmp, "--conf-dir", str(conf))
+    yield runner
+    assert runner.stop() == 0, runner.describe(30)
+
+
+async def test_mcp_answers_the_hosts_and_origins_the_configuration_allows(
+    configured_server: TestFlowRunner,
+) -> None:
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "0"},
+        },
+    }
+    accept = {"Accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient(base_url=configured_server.base_url, timeout=TIMEOUT) as http:
+        allowed = {**accept, "Host": "lab.example", "Origin": "https://ui.example"}
+        response = await http.post("/mcp", json=initialize, headers=allowed)
+        assert response.status_code == 200, response.text  # not the SDK's own refusal
+        foreign = {**accept, "Host": "lab.example", "Origin": "https://evil.example"}
+        refused = await http.post("/mcp", json=initialize, headers=foreign)
+        assert refused.status_code == 403
+        assert "server.allowed_origins" in refused.json()["error"]
