@@ -188,3 +188,31 @@ def test_wait_for_log_fails_at_once_when_the_server_exits(tmp_path: Path) -> Non
         request.join()
     assert caught.value.returncode == 4
     assert "the server exited (exit code 4) without printing" in str(caught.value)
+
+
+def test_a_servers_colour_codes_are_stripped_and_its_sessions_lines_come_first(
+    tmp_path: Path,
+) -> None:
+    """Buttermilk colours its log; a failure's tail shows plain text, the test's session first."""
+    script = tmp_path / "coloured.py"
+    script.write_text(
+        "import http.server, sys\n"
+        "port = int(sys.argv[1])\n"
+        "print(f'\\x1b[32mINFO\\x1b[0m serving on http://127.0.0.1:{port}', flush=True)\n"
+        "print('\\x1b[33mDEBUG\\x1b[0m session own-session opened', flush=True)\n"
+        "for n in range(5):\n"
+        "    print(f'\\x1b[33mDEBUG\\x1b[0m session other-{n} noise', flush=True)\n"
+        "class Health(http.server.BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200); self.end_headers(); self.wfile.write(b'{}')\n"
+        "    def log_message(self, *args): pass\n"
+        "http.server.HTTPServer(('127.0.0.1', port), Health).serve_forever()\n"
+    )
+    with TestFlowRunner([sys.executable, str(script), "{port}"]) as runner:
+        runner.wait_for_log("other-4", scaled(10))
+        text = runner.describe(3, session="own-session")
+    assert "\x1b" not in text
+    lines = text.splitlines()
+    own = lines.index("server log of session own-session, last 1 lines:")
+    assert lines[own + 1] == "  | DEBUG session own-session opened"
+    assert "other-4" in text.split("server log, other lines")[1]
