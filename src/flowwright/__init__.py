@@ -87,17 +87,13 @@ if not _typing.TYPE_CHECKING:  # to a type checker, an unknown name stays an err
 
     def __getattr__(name: str) -> object:
         """Import a public name's module on first use, and keep the name here."""
-        if name == "__version__":
-            from importlib.metadata import version  # email, zipfile...: only when asked
+        if name != "__version__":
+            from flowwright.lazy import lazy_attributes  # not even this until a name is asked
 
-            value: object = version("flowwright")
-        elif name in _HOMES:
-            import importlib
+            return lazy_attributes(__name__, _HOMES)(name)
+        from importlib.metadata import version  # email, zipfile...: only when asked
 
-            value = getattr(importlib.import_module(_HOMES[name]), name)
-        else:
-            raise AttributeError(f"module 'flowwright' has no attribute {name!r}")
-        globals()[name] = value  # found directly from now on; __getattr__ is not asked again
+        globals()[name] = value = version("flowwright")
         return value
 
     def __dir__() -> list[str]:

@@ -168,10 +168,10 @@ class FlowTestClient(FlowStream):
         await self._shutdown(clean=False)
         self.waiter.reopen()
         url = self.url
-        last = next(
+        last = next(  # the newest first: no need to build the whole history
             (
                 m
-                for m in reversed(self.collector.since(0))
+                for m in map(self.collector.__getitem__, range(self.collector.last_seq, 0, -1))
                 if m.direction == "received" and m.envelope and m.envelope.message_id
             ),
             None,
@@ -238,7 +238,7 @@ class FlowTestClient(FlowStream):
         await self._shutdown()
 
     def _flow_running(self) -> bool:
-        runs = self.collector.filter(type="run_flow", direction="sent")
+        runs = self.collector.filter(category=Category.SENT, type="run_flow", direction="sent")
         if not runs:
             return False
         return not any(m.is_flow_completed for m in self.collector.since(runs[-1].seq))

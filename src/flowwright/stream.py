@@ -56,6 +56,7 @@ class FlowStream:
             self.collector,
             describe_state=describe_state,
             fail_on_error=self.settings.fail_on_error if fail_on_error is None else fail_on_error,
+            timeout_cause=self._timeout_cause,
         )
         self._unwatch_server: Callable[[], None] | None = None
         if scope.streams is not None:  # one registry for every kind of source, for the reports
@@ -216,7 +217,7 @@ class FlowStream:
     @property
     def metrics(self) -> FlowMetrics:
         """Timings of the session's latest flow run (first prompt, steps, total)."""
-        runs = self.collector.filter(type="run_flow", direction="sent")
+        runs = self.collector.filter(category=Category.SENT, type="run_flow", direction="sent")
         start = runs[-1].seq - 1 if runs else 0
         return FlowMetrics.from_messages(self.collector.since(start))
 
@@ -280,6 +281,10 @@ class FlowStream:
             if code is not None:
                 return self._exit_error(code)
         return error
+
+    def _timeout_cause(self) -> str | None:
+        """What this source knows that explains a wait timing out (``None``: nothing)."""
+        return None
 
     # ------------------------------------------------------------------ helpers
 

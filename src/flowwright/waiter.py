@@ -167,9 +167,11 @@ class PendingWait:
     def _expire(self, total: float) -> None:
         if self.future.done():
             return
+        cause = self._waiter.timeout_cause() if self._waiter.timeout_cause else None
         self._settle(
             FlowTimeoutError(
-                f"timed out after {total:g}s waiting for {self.description}",
+                (f"{cause}: " if cause else "")
+                + f"timed out after {total:g}s waiting for {self.description}",
                 self._waiter.diagnostics(self),
                 timeout=total,
             )
@@ -246,10 +248,14 @@ class FlowEventWaiter:
         describe_state: Callable[[], str] | None = None,
         fail_on_error: FailOnError = True,
         tail: int = 12,
+        timeout_cause: Callable[[], str | None] | None = None,
     ) -> None:
         self.collector = collector
         self.fail_on_error = fail_on_error
         self._describe_state = describe_state
+        self.timeout_cause = timeout_cause
+        """What the source knows explains a timeout (a page that never opened its socket),
+        put first in the error; ``None`` when it knows nothing more."""
         self.tail = tail
         """How many of the last messages a failed wait's diagnostics show."""
         self._pending: set[PendingWait] = set()

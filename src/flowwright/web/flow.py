@@ -14,17 +14,13 @@ another port, another host): ``UIFlow(page)`` before the page opens its socket, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flowwright.errors import ConnectionLostError, FlowTimeoutError, UIPageError
-from flowwright.match import Matcher
-from flowwright.message import Message
+from flowwright.errors import ConnectionLostError, UIPageError
 from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
-from flowwright.waiter import Description, Expectation, FailOnError
 
 if TYPE_CHECKING:
     from playwright.async_api import Page, Response, WebSocket
@@ -108,69 +104,17 @@ class UIFlow(FlowStream):
             )
         return response
 
-    async def wait_for(
-        self,
-        matcher: Matcher | None = None,
-        *,
-        timeout: float | None = None,
-        since: int | Message | None = None,
-        description: Description | None = None,
-        fail_on_error: FailOnError | None = None,
-        fail_on_end: bool = False,
-        **criteria: Any,
-    ) -> Message:
-        """:meth:`FlowStream.wait_for`; a timeout while the page has no flow socket says so."""
-        __tracebackhide__ = True
-        try:
-            return await super().wait_for(
-                matcher,
-                timeout=timeout,
-                since=since,
-                description=description,
-                fail_on_error=fail_on_error,
-                fail_on_end=fail_on_end,
-                **criteria,
-            )
-        except FlowTimeoutError as error:
-            raise self._no_socket(error) from None
-
-    @contextlib.asynccontextmanager
-    async def expect(
-        self,
-        matcher: Matcher | None = None,
-        *,
-        timeout: float | None = None,
-        description: Description | None = None,
-        fail_on_error: FailOnError | None = None,
-        **criteria: Any,
-    ) -> AsyncIterator[Expectation]:
-        """:meth:`FlowStream.expect`; a timeout while the page has no flow socket says so."""
-        __tracebackhide__ = True
-        try:
-            async with super().expect(
-                matcher,
-                timeout=timeout,
-                description=description,
-                fail_on_error=fail_on_error,
-                **criteria,
-            ) as expectation:
-                yield expectation
-        except FlowTimeoutError as error:
-            raise self._no_socket(error) from None
-
-    def _no_socket(self, error: FlowTimeoutError) -> FlowTimeoutError:
-        """The timeout's first line names the real cause when no flow socket ever opened."""
-        if not self.sockets:
-            others = (
-                f" (it opened {len(self.ignored_sockets)} socket(s) that the socket filter left "
-                f"out: {', '.join(self.ignored_sockets)})"
-                if self.ignored_sockets
-                else ""
-            )
-            error.message = (
-                f"the page {self.page.url} never opened a flow socket{others}: {error.message}"
-            )
-        return error
+    def _timeout_cause(self) -> str | None:
+        """A page that never opened a flow socket: that, not the wait, is why it timed out."""
+        if self.sockets:
+            return None
+        others = (
+            f" (it opened {len(self.ignored_sockets)} socket(s) that the socket filter left "
+            f"out: {', '.join(self.ignored_sockets)})"
+            if self.ignored_sockets
+            else ""
+        )
+        return f"the page {self.page.url} never opened a flow socket{others}"
 
     def _on_websocket(self, socket: WebSocket) -> None:
         if not self._accepts(socket.url):
