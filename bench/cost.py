@@ -9,10 +9,13 @@ that load and drift hit each alike:
 - **wait cost**: ``wait_for(category="result", agent="analyst")`` with those ``n`` messages
   since the last action — the result has arrived, so the wait is the time to find it;
 - **reply cost**: ``send_manager_response("Yes, please proceed")`` with ``n`` messages held
-  — read against the prompt it answers, which is ``n`` messages back.
+  — read against the prompt it answers, which is ``n`` messages back;
+- **query cost**: ``collector.filter(agent="analyst")`` — the one message the agent sent, among
+  ``n`` it did not (a query by agent costs what it finds once the log is indexed).
 
-All waits are measured before any reply, since a reply is an action and would reset what a
-wait looks at. The figure per level is the median; the growth is the last level's ÷ the first.
+All waits and queries are measured before any reply, since a reply is an action and would
+reset what a wait looks at. The figure per level is the median; the growth is the last
+level's ÷ the first.
 """
 
 from __future__ import annotations
@@ -24,27 +27,32 @@ from bench.timing import median, timed
 from bench.wire import connection_url
 from flowwright import FlowTestClient
 
-__all__ = ["REPLY", "WAIT", "Costs", "costs"]
+__all__ = ["QUERY", "REPLY", "WAIT", "Costs", "costs"]
 
 WAIT = 'wait_for(category="result", agent="analyst")'
 REPLY = 'send_manager_response("Yes, please proceed")'
+QUERY = 'collector.filter(agent="analyst")'
 _FILL_TIMEOUT = 300.0
 _ROUNDS = 3
 
 
 @dataclass
 class Costs:
-    """Microseconds per wait and per reply, ``samples`` of each per level."""
+    """Microseconds per wait, reply and query, ``samples`` of each per level."""
 
     levels: list[int]
     wait_us: dict[int, list[float]] = field(default_factory=dict)
     reply_us: dict[int, list[float]] = field(default_factory=dict)
+    query_us: dict[int, list[float]] = field(default_factory=dict)
 
     def wait(self, level: int) -> float:
         return median(self.wait_us[level])
 
     def reply(self, level: int) -> float:
         return median(self.reply_us[level])
+
+    def query(self, level: int) -> float:
+        return median(self.query_us[level])
 
 
 async def _filled(url: str, n: int) -> FlowTestClient:
@@ -65,6 +73,13 @@ async def _wait_us(client: FlowTestClient) -> float:
     return span.seconds * 1e6
 
 
+async def _query_us(client: FlowTestClient) -> float:
+    with timed() as span:
+        found = client.collector.filter(agent="analyst")
+    assert len(found) == 1, f"{QUERY} found {len(found)} messages, not the one result"
+    return span.seconds * 1e6
+
+
 async def _reply_us(client: FlowTestClient) -> float:
     with timed() as span:
         await client.send_manager_response("Yes, please proceed")
@@ -72,19 +87,23 @@ async def _reply_us(client: FlowTestClient) -> float:
 
 
 async def costs(url: str, levels: list[int], samples: int) -> Costs:
-    """Fill one client per level, then sample every wait, then every reply.
+    """Fill one client per level, then sample every wait, every query, then every reply.
 
     The levels take turns in blocks (``_ROUNDS`` rounds, the order rotating), each block
     a warm-up call then consecutive samples: the steady cost of a level, not the cost of
     coming back to it with caches that another level's work has just evicted.
     """
-    result = Costs(levels, {n: [] for n in levels}, {n: [] for n in levels})
+    result = Costs(levels, *({n: [] for n in levels} for _ in range(3)))
     clients: dict[int, FlowTestClient] = {}
     block = max(samples // _ROUNDS, 1)
     try:
         for n in levels:
             clients[n] = await _filled(url, n)
-        for figures, measure in ((result.wait_us, _wait_us), (result.reply_us, _reply_us)):
+        for figures, measure in (
+            (result.wait_us, _wait_us),
+            (result.query_us, _query_us),
+            (result.reply_us, _reply_us),
+        ):
             for turn in range(_ROUNDS):
                 for n in levels[turn % len(levels) :] + levels[: turn % len(levels)]:
                     await measure(clients[n])  # warm-up, not recorded

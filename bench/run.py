@@ -9,7 +9,8 @@ Measures, each against a baseline doing the same work without flowwright, in the
 2. throughput on pipelined bursts of envelopes (100k, and 1M at full size) vs the same two
    raw loops, with lost messages counted and any disconnect reported with who closed it;
 3. memory per message held vs the frame kept as ``str`` and as a ``json.loads`` dict;
-4. the cost of a wait and of a reply with 0 … 100k messages held (the growth, last ÷ first);
+4. the cost of a wait, a reply and a query by agent with 0 … 100k messages held (the growth,
+   last ÷ first);
 5. the reference server's boot to its printed URL vs a bare Starlette + uvicorn app;
 6. ``pytest -n 2`` vs ``-n 0`` on the demo suite (examples/) and on tests/flows;
 7. concurrent osb flows on the reference server (all complete, none lost) and the README's
@@ -121,7 +122,7 @@ SIZES = {
 WAKE_TARGET = 1.15  # wake p50 at most this times recv() + json.loads
 BURST_TARGET = 0.8  # burst throughput at least this times recv() + json.loads
 MEMORY_TARGET = 2.0  # bytes held per message at most this times the frame as str
-GROWTH_TARGET = 1.5  # a wait's and a reply's cost at the last level ÷ at the first
+GROWTH_TARGET = 1.5  # a wait's, a reply's, a query's cost at the last level ÷ at the first
 BOOT_TARGET = 2.0  # reference server boot at most this times the bare app's
 
 
@@ -130,7 +131,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "burst": ("burst", "burst_raw"),
     "burst_large": ("burst_large", "burst_large_raw"),
     "memory": ("memory", "memory_dict"),
-    "costs": ("wait_cost", "reply_cost"),
+    "costs": ("wait_cost", "reply_cost", "query_cost"),
     "boot": ("boot",),
     "xdist": tuple(key for key, _, _ in SUITES),
     "flows": ("concurrent_flows", "quick_start"),
@@ -200,7 +201,7 @@ def _measure(size: Size, groups: Sequence[str], workdir: Path) -> dict[str, Any]
             _progress(f"memory held: {size.memory_count:,} messages each")
             results["memory"] = asyncio.run(wire.held_memory(url, size.memory_count))
         if "costs" in groups:
-            _progress(f"wait and reply cost with {list(size.cost_levels)} messages held")
+            _progress(f"wait, reply and query cost with {list(size.cost_levels)} messages held")
             results["costs"] = asyncio.run(
                 cost.costs(url, list(size.cost_levels), size.cost_samples)
             )
@@ -353,6 +354,7 @@ def _cost_rows(costs: cost.Costs) -> list[Row]:
     for key, what, figure in (
         ("wait_cost", cost.WAIT, costs.wait),
         ("reply_cost", cost.REPLY, costs.reply),
+        ("query_cost", cost.QUERY, costs.query),
     ):
         levels = ", ".join(f"{n:,}: {figure(n):,.0f} µs" for n in costs.levels)
         rows.append(

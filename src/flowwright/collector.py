@@ -8,7 +8,9 @@ Long flows are the point, so the log is compact and its cost does not grow with 
 each frame's text and a few numbers in flat arrays (no per-message objects for the garbage
 collector to walk), indexes frame numbers by category, and builds a :class:`Message` only when
 one is asked for. Appending costs the same at the millionth message as at the first; a query
-by category, and a wait for one, cost what they find, not what the log holds.
+by category, and a wait for one, cost what they find, not what the log holds. A query by agent
+does too: naming a sender means parsing the frame, so that index is built by the first such
+query and brought up to date by each later one (each frame parsed for it once, ever).
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ class MessageCollector:
         self._errors: dict[int, str] = {}  # seq -> why it is malformed (rare)
         self._built: dict[int, Envelope] = {}  # seq -> an envelope a source built (MCP)
         self._index: dict[Category, array[int]] = {}  # category -> its seqs, ascending
+        self._senders: dict[str, array[int]] = {}  # a sender's name (lower case) -> its seqs
+        self._senders_upto = 0  # the newest seq _senders covers: it is brought up to date lazily
         self._latest: dict[Category, Message] = {}  # kept built: a reply reads its prompt
         self._listeners: list[Listener] = []
         self._keep = keep
@@ -267,10 +271,22 @@ class MessageCollector:
         return [self._message(n) for n in range(max(seq, 0) + 1, len(self._raw) + 1)]
 
     def candidates(
-        self, since: int, categories: Iterable[Category | str] | None
+        self,
+        since: int,
+        categories: Iterable[Category | str] | None,
+        *,
+        agent: str | None = None,
     ) -> Iterator[Message]:
-        """Messages after ``since`` of ``categories``, in order — what a wait must look at, in
-        O(what it finds). ``None``: every message."""
+        """Messages after ``since`` of ``categories`` (``None``: any) and, if ``agent`` is
+        given, that it may have sent — what a wait or a query must look at, in O(what it
+        finds). A superset: the caller's matcher still decides."""
+        if agent is not None:
+            codes = None if categories is None else {_CODE[Category(c)] for c in categories}
+            seqs = self._sent_by(agent)
+            for seq in seqs[bisect_right(seqs, since) :]:
+                if codes is None or self._categories[seq - 1] in codes:
+                    yield self._message(seq)
+            return
         if categories is None:
             yield from (self._message(n) for n in range(max(since, 0) + 1, len(self._raw) + 1))
             return
@@ -278,6 +294,20 @@ class MessageCollector:
         tails = [values[bisect_right(values, since) :] for values in lists]
         for seq in heapq.merge(*tails):
             yield self._message(seq)
+
+    def _sent_by(self, agent: str) -> array[int]:
+        """The seqs of the messages ``agent`` is one of the senders' names of, ascending;
+        indexes the messages that arrived since the last call first."""
+        for seq in range(self._senders_upto + 1, len(self._raw) + 1):
+            if self._directions[seq - 1] != 0:  # only a received message has a sender
+                continue
+            for name in self._message(seq).sender_names:
+                seqs = self._senders.get(name)
+                if seqs is None:
+                    seqs = self._senders[name] = array("I")
+                seqs.append(seq)
+        self._senders_upto = len(self._raw)
+        return self._senders.get(agent.lower(), array("I"))
 
     def filter(
         self,
@@ -298,7 +328,8 @@ class MessageCollector:
             pattern=pattern,
             direction="any" if direction is None else direction,
         )
-        return [message for message in self.candidates(since, match.categories) if match(message)]
+        found = self.candidates(since, match.categories, agent=agent)
+        return [message for message in found if match(message)]
 
     def by_category(self, category: Category | str) -> list[Message]:
         """Every message of ``category``, received or sent."""

@@ -140,6 +140,11 @@ class Message:
             return None
         return self.dialect.task(self.envelope)
 
+    @property
+    def sender_names(self) -> frozenset[str]:
+        """Every name the sender answers to, lower case (what :meth:`from_agent` looks in)."""
+        return self._who()[1]
+
     def from_agent(self, name: str) -> bool:
         """True when ``name`` is one of the sender's names: role, agent name, agent id, or
         the role word of its id or description; case-insensitive (``judge`` finds ``JUDGE``)."""

@@ -151,6 +151,13 @@ def test_a_reply_costs_the_same_however_many_messages_are_held(smoke: SmokeRun) 
     assert growth <= GROWTH_BOUND, f"a reply's cost grows with the history ({shown})"
 
 
+def test_a_query_by_agent_costs_the_same_however_many_messages_are_held(
+    smoke: SmokeRun,
+) -> None:
+    growth, shown = _growth(smoke, "query_us")
+    assert growth <= GROWTH_BOUND, f"a query by agent's cost grows with the history ({shown})"
+
+
 def test_every_concurrent_flow_completes_with_nothing_lost(smoke: SmokeRun) -> None:
     flows = smoke.raw["concurrent_flows"]
     assert flows["count"] == flows["completed"] == SMOKE.flows

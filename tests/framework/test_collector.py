@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
-from flowwright import Category, FlowEventWaiter, Match, MessageCollector
+from flowwright import Category, Dialect, FlowEventWaiter, Match, MessageCollector
+from flowwright.dialect import FLOWWRIGHT
+from flowwright.protocol import Envelope
 from tests.framework.scripted import completed, error, prompt, result
 
 
@@ -49,6 +52,32 @@ def test_queries() -> None:
     assert collector.counts() == {"prompt": 1, "chat": 2, "error": 1, "sent": 1}
     with pytest.raises(IndexError, match=r"no message #9; the collector holds #1..#5"):
         collector[9]
+
+
+def test_a_query_by_agent_reads_each_frame_once_ever() -> None:
+    """The agent index is built by the first query and extended by later ones: a query costs
+    what it finds plus what arrived since, not what the log holds."""
+    named: list[int] = []
+
+    class Counting(Dialect):
+        def sender(self, envelope: Envelope) -> tuple[str | None, frozenset[str]]:
+            named.append(1)
+            return super().sender(envelope)
+
+    same = {f.name: getattr(FLOWWRIGHT, f.name) for f in dataclasses.fields(FLOWWRIGHT) if f.init}
+    collector = MessageCollector(dialect=Counting(**same))
+    for n in range(200):
+        collector.append(result("researcher" if n % 2 else "policy_analyst", f"finding {n}"))
+    collector.append('{"type":"run_flow","flow":"osb"}', direction="sent")
+    assert len(collector.by_agent("researcher")) == 100
+    # Every received frame named once for the index (the sent one has no sender), then each
+    # one found once more by the query's matcher.
+    assert len(named) == 200 + 100
+    collector.append(result("researcher", "one more"))
+    found = collector.filter(agent="RESEARCHER", since=150, category=Category.CHAT)
+    assert [m.seq for m in found] == [*range(152, 201, 2), 202]
+    assert len(named) == 300 + 1 + 26  # the new frame, then only what the query found
+    assert collector.by_agent("fact_checker") == []
 
 
 def test_a_failing_listener_loses_nothing() -> None:
