@@ -93,7 +93,9 @@ async def costs(url: str, levels: list[int], samples: int) -> Costs:
     a warm-up call then consecutive samples: the steady cost of a level, not the cost of
     coming back to it with caches that another level's work has just evicted.
     """
-    result = Costs(levels, *({n: [] for n in levels} for _ in range(3)))
+    result = Costs(levels)
+    for figures in (result.wait_us, result.query_us, result.reply_us):
+        figures.update({n: [] for n in levels})
     clients: dict[int, FlowTestClient] = {}
     block = max(samples // _ROUNDS, 1)
     try:

@@ -94,7 +94,11 @@ _ROLE = re.compile(r":(?:class|func|meth|mod|data|attr):`~?\.?([^`]+)`")
 
 def _doc(obj: Any) -> str | None:
     """The docstring in Markdown (reST roles and double backticks become code spans)."""
-    if dataclasses.is_dataclass(obj) and (obj.__doc__ or "").startswith(obj.__name__ + "("):
+    if (
+        isinstance(obj, type)
+        and dataclasses.is_dataclass(obj)
+        and (obj.__doc__ or "").startswith(obj.__name__ + "(")
+    ):
         return None  # the signature dataclasses writes when there is no docstring
     doc = inspect.getdoc(obj)
     return _ROLE.sub(r"`\1`", doc).replace("``", "`") if doc else None

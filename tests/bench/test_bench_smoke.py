@@ -40,7 +40,8 @@ class SmokeRun:
 
     @property
     def raw(self) -> dict[str, Any]:
-        return self.report["raw"]
+        raw: dict[str, Any] = self.report["raw"]
+        return raw
 
 
 @pytest.fixture(scope="module")

@@ -103,8 +103,8 @@ class PlantedServer:
             await session.error(f"cannot resume after message {resume_after!r}")
         runs = 0
         try:
-            async for frame in socket:
-                runs += await self.receive(session, socket, frame, runs)
+            async for incoming in socket:
+                runs += await self.receive(session, socket, incoming, runs)
         finally:
             session.sockets.discard(socket)
 

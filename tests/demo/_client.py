@@ -31,6 +31,7 @@ __all__ = [
     "DemoClient",
     "Message",
     "completed",
+    "id_of",
     "label",
     "logged",
     "of_type",
@@ -234,6 +235,13 @@ def label(message: Message) -> str:
             return f"error:{data.get('source')}"
         case _:
             return message.type
+
+
+def id_of(message: Message) -> str:
+    """The message id of a received message (which the server always gives one)."""
+    assert isinstance(message, Envelope), message
+    assert message.message_id, message
+    return message.message_id
 
 
 def timeline(messages: list[Message]) -> list[str]:

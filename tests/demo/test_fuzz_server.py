@@ -148,7 +148,7 @@ class Hostile:
 async def errors(socket: ClientConnection, count: int) -> list[str]:
     """The contents of the next ``count`` messages, each a ``system_error``; read while the
     frames are sent, or the server, unable to write, would stop reading too."""
-    contents = []
+    contents: list[str] = []
     async with asyncio.timeout(TIMEOUT * 3):
         while len(contents) < count:
             message = parse(await socket.recv())

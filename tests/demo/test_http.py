@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from flowwright.runner import TestFlowRunner
 
 
 @pytest.fixture
-def http(demo_server: TestFlowRunner) -> httpx.Client:
+def http(demo_server: TestFlowRunner) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=demo_server.base_url, timeout=5) as client:
         yield client
 

@@ -59,7 +59,7 @@ def ids(messages: list[Message]) -> list[str]:
 
 
 def is_resume_notice(frame: str) -> bool:
-    return json.loads(frame)["outputs"].get("content") == RESUMED
+    return bool(json.loads(frame)["outputs"].get("content") == RESUMED)
 
 
 def last_id(client: DemoClient) -> str:

@@ -19,6 +19,7 @@ from flowwright_demo.sessions import FORBIDDEN
 from flowwright_demo.settings import default_conf_dir, load_settings
 from tests.demo._client import (
     TIMEOUT,
+    id_of,
     logged,
     of_type,
     open_client,
@@ -57,7 +58,7 @@ async def test_the_first_socket_gets_the_token_and_a_stranger_cannot_join_read_o
             closed = await refusal(session_url(demo_server, owner.session_id, token=token))
             assert (closed.code, closed.reason) == (FORBIDDEN, reason)
         # ...nor replayed what the session sent.
-        url = session_url(demo_server, owner.session_id, resume_after=owner.messages[0].message_id)
+        url = session_url(demo_server, owner.session_id, resume_after=id_of(owner.messages[0]))
         assert (await refusal(url)).code == FORBIDDEN
 
         assert len(sent_ids(demo_server, owner.session_id)) == received, "strangers got nothing"
@@ -116,7 +117,7 @@ async def test_only_the_owner_resumes_a_dropped_session(demo_server: TestFlowRun
         await owner.run_flow("osb", **STEPWISE)
         await owner.prompt()
         await owner.drop()
-    last = owner.messages[-1].message_id
+    last = id_of(owner.messages[-1])
     stranger = session_url(demo_server, owner.session_id, resume_after=last)
     assert (await refusal(stranger)).code == FORBIDDEN
     async with open_client(
@@ -146,7 +147,7 @@ async def test_a_clean_close_ends_the_session_and_its_run_at_once(
         demo_server,
         re.escape(f"= {client.session_id} its client closed the connection: run of osb cancelled"),
     )
-    last = client.messages[-1].message_id
+    last = id_of(client.messages[-1])
     async with open_client(
         demo_server, client.session_id, resume_after=last, token=client.token
     ) as late:
@@ -161,7 +162,7 @@ async def test_an_abnormal_drop_keeps_the_session_for_a_resume(
         await client.run_flow("osb", **STEPWISE)
         await client.prompt()
         await client.drop()  # no closing handshake: the server sees the connection lost
-    last = client.messages[-1].message_id
+    last = id_of(client.messages[-1])
     async with open_client(
         demo_server, client.session_id, resume_after=last, token=client.token
     ) as back:

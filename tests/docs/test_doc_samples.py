@@ -59,7 +59,7 @@ def samples(page: Path) -> list[Sample]:
     found: list[Sample] = []
     lines = page.read_text(encoding="utf-8").splitlines()
     fence: str | None = None
-    start, body = 0, []
+    start, body = 0, list[str]()
     for number, line in enumerate(lines, 1):
         if fence is None and line.startswith("```"):
             fence, start, body = line[3:].strip(), number, []
@@ -67,7 +67,7 @@ def samples(page: Path) -> list[Sample]:
             if fence == "python":
                 marker = MARKER.fullmatch(lines[start - 2]) if start >= 2 else None
                 code = "\n".join(body) + "\n"
-                found.append(Sample(page, start, code, marker.groups() if marker else None))
+                found.append(Sample(page, start, code, (marker[1], marker[2]) if marker else None))
             fence = None
         elif fence is not None:
             body.append(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -67,7 +68,7 @@ async def test_a_cut_mid_flow_resumes_with_the_same_transcript(flow_server: Test
     assert story(client.messages) == story(reference.messages)  # nothing lost
 
 
-STEPWISE = {"confirm_each_step": True}
+STEPWISE: dict[str, Any] = {"confirm_each_step": True}
 """Three prompts (the plan, then each step): three replies a cut can catch in flight."""
 
 

@@ -76,12 +76,12 @@ class Sink(list[str | bytes]):
 
     def __init__(self, count: int) -> None:
         super().__init__()
-        self.count = count
+        self.expected = count
         self.arrived = asyncio.Event()
 
     def append(self, frame: str | bytes) -> None:
         super().append(frame)
-        if len(self) >= self.count:
+        if len(self) >= self.expected:
             self.arrived.set()
 
 

@@ -22,7 +22,7 @@ def absent_extra(monkeypatch: pytest.MonkeyPatch) -> str:
 def test_a_missing_module_of_the_extra_names_the_extra(absent_extra: str) -> None:
     assert missing_modules(absent_extra) == ["no_such_module_for_flowwright"]
     with pytest.raises(MissingExtraError) as raised, needs_extra(absent_extra, "the feature"):
-        import no_such_module_for_flowwright.sub  # noqa: F401
+        import no_such_module_for_flowwright.sub  # type: ignore[import-not-found]  # noqa: F401
     assert str(raised.value) == (
         'the feature needs the "absent" extra, which is not installed (no module named '
         "'no_such_module_for_flowwright'): pip install \"flowwright[absent]\" (from a checkout: "
@@ -35,7 +35,7 @@ def test_a_missing_module_of_the_extra_names_the_extra(absent_extra: str) -> Non
 
 def test_any_other_import_error_goes_through(absent_extra: str) -> None:
     with pytest.raises(ModuleNotFoundError) as raised, needs_extra(absent_extra, "the feature"):
-        import another_missing_module  # noqa: F401
+        import another_missing_module  # type: ignore[import-not-found]  # noqa: F401
     assert not isinstance(raised.value, MissingExtraError)
 
 

@@ -84,9 +84,8 @@ def expected_type(frame: str | bytes) -> str:
         return "chat_message" if text.startswith('{"type": "chat_message"') else ""
     except ValueError:
         return ""
-    if isinstance(data, dict) and isinstance(data.get("type"), str):
-        return data["type"]
-    return ""
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind if isinstance(kind, str) else ""
 
 
 @pytest.mark.flow(allow_malformed=True)  # malformed frames are the point
@@ -128,7 +127,7 @@ async def test_a_reader_that_fails_anyway_fails_every_wait_at_once(
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError("recording is broken")
 
-        client.collector.append = broken  # type: ignore[method-assign]
+        client.collector.append = broken  # type: ignore[method-assign,assignment]
         await scripted.send(prompt())
         with pytest.raises(ConnectionLostError, match="flowwright's reader failed: RuntimeError"):
             await client.wait_for_ui_message()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from flowwright import Category, Match, MessageCollector
 
 
-def collected(*frames: dict[str, object]) -> MessageCollector:
+def collected(*frames: Mapping[str, object]) -> MessageCollector:
     collector = MessageCollector()
     for frame in frames:
         collector.append(json.dumps(frame))

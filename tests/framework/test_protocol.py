@@ -158,7 +158,9 @@ def test_manager_response_nulls_are_false_and_confirm_defaults_false() -> None:
     )
     assert isinstance(reply, ManagerResponse)
     assert (reply.confirm, reply.halt, reply.interrupt) == (False, False, False)
-    assert parse_client({"type": "manager_response", "content": "yes"}).confirm is False
+    yes = parse_client({"type": "manager_response", "content": "yes"})
+    assert isinstance(yes, ManagerResponse)
+    assert yes.confirm is False
 
 
 def test_unknown_manager_field_is_named() -> None:

@@ -129,7 +129,8 @@ def timed_install(
     env = clean_env(venv)
     created = run([sys.executable, "-m", "venv", "--without-pip", venv], env=env, cwd=root)
     assert created.returncode == 0, created.stderr
-    pip = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install", "-q"]
+    python = venv / "bin" / "python"
+    pip: list[str | Path] = [sys.executable, "-m", "pip", "--python", python, "install", "-q"]
     installed = run([*pip, f"{wheel}{extras}"], env=env, cwd=root)
     return venv, time.monotonic() - started, installed
 

@@ -19,7 +19,8 @@ DOC = DOCS / "ci.md"
 
 def workflow() -> dict[str, Any]:
     (block,) = re.findall(r"```yaml\n(.*?)```", DOC.read_text(), re.DOTALL)
-    return yaml.safe_load(block)
+    document: dict[str, Any] = yaml.safe_load(block)
+    return document
 
 
 def runs(job: dict[str, Any]) -> list[str]:

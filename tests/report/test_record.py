@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import markupsafe
 import pytest
@@ -55,7 +56,7 @@ def test_attach_infers_the_kind_and_inlines_files(
     shot.write_bytes(png())
     axe = tmp_path / "axe.json"
     axe.write_text(json.dumps({"violations": [{"id": "label", "impact": "critical"}]}))
-    scope.attachments = items = []  # as under --flow-report, for this test
+    scope.attachments = items = list[dict[str, Any]]()  # as under --flow-report, for this test
     attach("shot", shot)
     attach("diff", png(), "image")
     attach("axe", axe)

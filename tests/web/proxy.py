@@ -22,6 +22,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
 
 from flowwright_demo.settings import packaged_ui_dir
 
@@ -52,7 +53,7 @@ def create_proxy(upstream: str) -> Starlette:
 
     async def flow_socket(socket: WebSocket) -> None:
         query = f"?{socket.url.query}" if socket.url.query else ""
-        origin = socket.headers.get("origin")
+        origin = Origin(socket.headers["origin"]) if "origin" in socket.headers else None
         async with connect(ws_upstream + socket.url.path + query, origin=origin) as server:
             await socket.accept()
 
