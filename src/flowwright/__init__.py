@@ -18,6 +18,7 @@ import typing as _typing
 from types import MappingProxyType as _MappingProxyType
 
 if _typing.TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.category import Category as Category
     from flowwright.client import *  # noqa: F403
     from flowwright.collector import MessageCollector as MessageCollector
     from flowwright.context import Settings as Settings
@@ -27,7 +28,6 @@ if _typing.TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict
     from flowwright.errors import *  # noqa: F403
     from flowwright.match import Match as Match
     from flowwright.message import Message as Message
-    from flowwright.protocol import Category as Category
     from flowwright.runner import TestFlowRunner as TestFlowRunner
     from flowwright.server import FlowServer as FlowServer
     from flowwright.server import RemoteServer as RemoteServer
@@ -66,7 +66,7 @@ _EXPORTS = _MappingProxyType(
         ),
         "flowwright.match": ("Match",),
         "flowwright.message": ("Message",),
-        "flowwright.protocol": ("Category",),
+        "flowwright.category": ("Category",),
         "flowwright.runner": ("TestFlowRunner",),
         "flowwright.server": ("FlowServer", "RemoteServer"),
         "flowwright.simulator": ("Exchange", "Reply", "ResponseSimulator", "interpret_reply"),

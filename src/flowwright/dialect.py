@@ -18,9 +18,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
-from flowwright.protocol import FLOW_COMPLETED, Category, Envelope, text_of
+from flowwright.category import Category
+
+if TYPE_CHECKING:  # the models (pydantic) load when a message arrives, not with the plugin
+    from flowwright.protocol import Envelope
 
 __all__ = [
     "BUTTERMILK",
@@ -65,6 +68,8 @@ _STANDARD_TYPES: Mapping[str, Category] = MappingProxyType(
 
 def _flow_completed(envelope: Envelope) -> bool:
     """The end of a flow: a ``system_message`` whose content is ``flow_completed``."""
+    from flowwright.protocol import FLOW_COMPLETED, text_of  # loaded by now: a message came
+
     return envelope.type == "system_message" and text_of(envelope) == FLOW_COMPLETED
 
 

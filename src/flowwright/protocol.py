@@ -22,11 +22,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from flowwright.category import Category as Category  # its home (no pydantic); kept here too
+
 __all__ = [
     "FLOW_COMPLETED",
     "RESULT_TYPES",
     "AgentInfo",
-    "Category",
     "ChatPayload",
     "ClientMessage",
     "Envelope",
@@ -78,21 +79,6 @@ RESULT_TYPES = frozenset(
     }
 )
 """Types that carry an agent's work product (categorised :attr:`Category.RESULT`)."""
-
-
-class Category(StrEnum):
-    """What a received frame means to a test; every frame gets exactly one."""
-
-    LIFECYCLE = "lifecycle"  # flow events, announcements, flow_completed
-    PROMPT = "prompt"  # the flow asks the human (ui_message)
-    RESULT = "result"  # an agent's work product
-    PROGRESS = "progress"  # progress and task started/complete updates
-    ERROR = "error"  # system_error
-    CHAT = "chat"  # free text from an agent
-    OTHER = "other"  # a well-formed envelope of a type this protocol does not define
-    MALFORMED = "malformed"  # not a JSON object with a string "type"
-    SENT = "sent"  # a frame the test itself sent, kept so the transcript reads as a dialogue
-    NOTE = "note"  # what the test or flowwright did (a cut, a reconnect gap, a proxy fault)
 
 
 # --------------------------------------------------------------------------- payloads

@@ -34,6 +34,7 @@ from flowwright_demo.sessions import (
     SessionForbidden,
     SessionRegistry,
     SessionsFull,
+    SocketsFull,
     fit_to_file_limit,
 )
 from flowwright_demo.settings import FlowDefinition, Settings
@@ -63,6 +64,7 @@ def create_app(
         grace_seconds=settings.server.resume_grace_seconds,
         on_end=engine.abandon,
         max_sessions=max_sessions,
+        max_sockets_per_session=settings.server.max_sockets_per_session,
     )
     # The MCP SDK is imported, and the MCP server built, on the first request to /mcp.
     mcp = LazyMCPEndpoint(engine, storage, settings.server.host)
@@ -78,7 +80,12 @@ def create_app(
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(
-            {"status": "ok", "sessions": len(registry), "max_sessions": registry.max_sessions}
+            {
+                "status": "ok",
+                "sessions": len(registry),
+                "max_sessions": registry.max_sessions,
+                "max_sockets_per_session": registry.max_sockets_per_session,
+            }
         )
 
     async def new_session(request: Request) -> JSONResponse:
@@ -109,11 +116,15 @@ def create_app(
     async def websocket(socket: WebSocket) -> None:
         """One socket of a session; ``?resume_after=<message_id>`` replays what it missed,
         ``?token=`` is the session's secret (needed once the session exists)."""
+        resume_after = socket.query_params.get("resume_after") or None
         try:
             session = registry.admit(
-                socket.path_params["session_id"], socket.query_params.get(TOKEN_PARAM)
+                socket.path_params["session_id"],
+                socket.query_params.get(TOKEN_PARAM),
+                socket,
+                resume=resume_after is not None,
             )
-        except SessionsFull as full:
+        except (SessionsFull, SocketsFull) as full:
             logger.warning("! socket refused: %s", full)
             await deny(socket, JSONResponse({"error": str(full)}, status_code=503))
             return
@@ -125,7 +136,7 @@ def create_app(
         clean = False
         try:
             await socket.accept(headers=[(TOKEN_HEADER.encode(), session.token.encode())])
-            await engine.join(session, socket, socket.query_params.get("resume_after") or None)
+            await engine.join(session, socket, resume_after)
             while (message := await socket.receive())["type"] == "websocket.receive":
                 await _answer(engine, session, message)
             clean = message.get("code") in CLEAN_CLOSE_CODES

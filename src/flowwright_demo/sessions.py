@@ -9,12 +9,15 @@ client closed it cleanly, which says it is not coming back.
 
 A session belongs to whoever created it: its secret token goes to the first socket (and to
 ``GET /api/session``), and any later socket must present it (:meth:`SessionRegistry.admit`).
+Limits bound what one client can hold: ``max_sessions`` sessions, ``max_sockets_per_session``
+sockets each.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import hashlib
 import json
 import logging
@@ -25,13 +28,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from flowwright.protocol import Envelope, MessageType, SessionResumed
 
 __all__ = [
     "CLEAN_CLOSE_CODES",
     "FORBIDDEN",
+    "REPLACED",
     "RESUMED",
     "TOKEN_HEADER",
     "TOKEN_PARAM",
@@ -41,6 +45,7 @@ __all__ = [
     "SessionForbidden",
     "SessionRegistry",
     "SessionsFull",
+    "SocketsFull",
     "fit_to_file_limit",
     "storage_name",
 ]
@@ -58,6 +63,10 @@ TOKEN_PARAM = "token"
 
 FORBIDDEN = 4403
 """The close code of a socket refused a session it has no (or the wrong) token for."""
+
+REPLACED = 1008
+"""The close code of a session's oldest socket, closed to make room for a resume when the
+session has ``max_sockets_per_session`` sockets (policy violation, RFC 6455)."""
 
 CLEAN_CLOSE_CODES = frozenset({1000, 1001})
 """Close codes by which a client says goodbye: its session ends at once, with no grace."""
@@ -103,6 +112,11 @@ class SessionForbidden(AdmissionError):
 
 class SessionsFull(AdmissionError):
     """``max_sessions`` sessions are live: no new one now (HTTP 503 at the handshake)."""
+
+
+class SocketsFull(AdmissionError):
+    """The session has ``max_sockets_per_session`` sockets: no other now (HTTP 503 at the
+    handshake). A resume is never refused for it: it replaces the session's oldest socket."""
 
 
 class Session:
@@ -214,6 +228,12 @@ class Session:
         return None
 
 
+async def _close(socket: WebSocket, code: int, reason: str) -> None:
+    """Close a socket, which may have closed under us meanwhile."""
+    with contextlib.suppress(*_SEND_ERRORS):
+        await socket.close(code, reason)
+
+
 async def _write(socket: WebSocket, text: str) -> bool:
     """Write one frame; False if the socket has closed."""
     try:
@@ -232,7 +252,9 @@ class SessionRegistry:
 
     Admission (:meth:`admit`): the first socket of a session creates it and may learn its
     token; every later one — a second socket, a resume — must present that token. At most
-    ``max_sessions`` sessions live at once."""
+    ``max_sessions`` sessions live at once, with at most ``max_sockets_per_session`` sockets
+    each: a socket over that is refused, but a resume (whose old socket the server may not
+    have seen drop yet) takes the place of the session's oldest socket instead."""
 
     def __init__(
         self,
@@ -242,16 +264,22 @@ class SessionRegistry:
         grace_seconds: float,
         on_end: Callable[[Session, str], None],
         max_sessions: int = 1000,
+        max_sockets_per_session: int = 8,
     ) -> None:
         self.storage = storage
         self.buffer_size = buffer_size
         self.grace_seconds = grace_seconds
         self.max_sessions = max_sessions
+        self.max_sockets_per_session = max_sockets_per_session
         self._on_end = on_end
         self._sessions: dict[str, Session] = {}
         self._expiries: dict[str, asyncio.TimerHandle] = {}
-        self._members: collections.Counter[str] = collections.Counter()
-        """Sockets admitted to each session and not yet left (attached or about to be)."""
+        self._members: dict[str, dict[WebSocket, None]] = {}
+        """Sockets admitted to each session and not yet left (attached or about to be), in
+        the order they were admitted."""
+        self._closing: set[asyncio.Task[None]] = set()
+        """Closes of sockets replaced by a resume, under way (a half-open peer can hold one
+        for the close timeout: nobody waits for it)."""
         self._reserved: collections.OrderedDict[str, tuple[str, float]] = collections.OrderedDict()
         """Ids from :meth:`reserve` no socket has used yet: ``id -> (token, deadline)``."""
 
@@ -268,21 +296,28 @@ class SessionRegistry:
         self._reserved[session_id] = (token, now + RESERVATION_SECONDS)
         return session_id, token
 
-    def admit(self, session_id: str, token: str | None) -> Session:
-        """The session a new socket joins, created if it does not exist (or expired); a
+    def admit(
+        self, session_id: str, token: str | None, socket: WebSocket, *, resume: bool = False
+    ) -> Session:
+        """The session ``socket`` joins, created if it does not exist (or expired); a
         pending expiry is called off, since its client is back.
 
         Raises :class:`SessionForbidden` if the session exists (or its id was reserved) and
         ``token`` is missing or wrong, :class:`SessionsFull` if a new session would be one
-        too many. Nothing changes when it raises.
+        too many, :class:`SocketsFull` if the session has as many sockets as it may and this
+        is no ``resume``. Nothing changes when it raises. A ``resume`` to a full session
+        closes the session's oldest open socket (code :data:`REPLACED`) to make room.
         """
         session = self._sessions.get(session_id)
         if session is not None:
             _check_token(session_id, token, session.token)
+            members = self._members.setdefault(session_id, {})
+            if len(members) >= self.max_sockets_per_session:
+                self._make_room(session, members, resume=resume)
             if (expiry := self._expiries.pop(session_id, None)) is not None:
                 expiry.cancel()
                 logger.debug("= %s reconnected within the grace period", session_id)
-            self._members[session_id] += 1
+            members[socket] = None
             return session
         reserved = self._reserved.get(session_id)
         if reserved is not None and token is not None:
@@ -298,7 +333,7 @@ class SessionRegistry:
             session_id, path, self.buffer_size, token=reserved[0] if reserved else None
         )
         self._sessions[session_id] = session
-        self._members[session_id] = 1
+        self._members[session_id] = {socket: None}
         logger.debug("= %s session opened (transcript %s)", session_id, path)
         return session
 
@@ -310,8 +345,11 @@ class SessionRegistry:
         session.sockets.discard(socket)
         if self._sessions.get(session.id) is not session:
             return
-        self._members[session.id] -= 1
-        if self._members[session.id] > 0:
+        members = self._members.get(session.id, {})
+        if socket not in members:  # replaced by a resume: its slot is already free
+            return
+        del members[socket]
+        if members:
             return
         del self._members[session.id]
         if clean:
@@ -337,6 +375,23 @@ class SessionRegistry:
             session.close()
         self._sessions.clear()
         self._members.clear()
+
+    def _make_room(self, session: Session, members: dict[WebSocket, None], *, resume: bool) -> None:
+        """A full session: refuse a new socket; for a resume, close the oldest open one."""
+        limit = self.max_sockets_per_session
+        oldest = next((s for s in members if s.application_state == WebSocketState.CONNECTED), None)
+        if not resume or oldest is None:
+            raise SocketsFull(
+                f"session {session.id!r} is at its limit of {limit} open sockets "
+                "(server.max_sockets_per_session): close one first"
+            )
+        del members[oldest]
+        session.sockets.discard(oldest)
+        logger.warning("! %s at %d sockets: its oldest replaced by a resume", session.id, limit)
+        reason = f"replaced by a resumed connection (server.max_sockets_per_session: {limit})"
+        closing = asyncio.get_running_loop().create_task(_close(oldest, REPLACED, reason))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
 
     def _expire(self, session: Session) -> None:
         del self._expiries[session.id]

@@ -73,6 +73,9 @@ class ServerSettings(_Strict):
     max_sessions: int = Field(default=1000, gt=0)
     """Live sessions at most (lowered to fit the process's open-file limit); a socket that
     would start one more is refused at its handshake with HTTP 503."""
+    max_sockets_per_session: int = Field(default=8, gt=0)
+    """Sockets open at once on one session at most; one more is refused at its handshake with
+    HTTP 503, except a resume (``?resume_after=``), which replaces the oldest (close 1008)."""
     allow_faults: bool = False
     """Whether clients may inject faults (``run_flow`` ``fault``, flow YAML ``faults:``): one
     can end the server process, so only test servers allow them (``--allow-faults``)."""

@@ -1,6 +1,8 @@
 """Resource limits: at most ``server.max_sessions`` live sessions, fitted to the open-file
-limit; one more is refused at its handshake (HTTP 503) saying why, never accepted and then
-dropped; a session costs one open file (its socket); ``/health`` reports both figures."""
+limit, and ``server.max_sockets_per_session`` sockets on each; one more is refused at its
+handshake (HTTP 503) saying why, never accepted and then dropped (a resume takes the place of
+the oldest socket instead); a session costs one open file (its socket); ``/health`` reports
+the figures."""
 
 from __future__ import annotations
 
@@ -18,12 +20,19 @@ import httpx
 import pytest
 import yaml
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from flowwright.runner import TestFlowRunner
-from flowwright_demo.sessions import FILE_RESERVE
+from flowwright_demo.sessions import FILE_RESERVE, REPLACED
 from flowwright_demo.settings import default_conf_dir
-from tests.demo._client import TIMEOUT, open_client, session_url, start_server
+from tests.demo._client import (
+    TIMEOUT,
+    of_type,
+    open_client,
+    refusal,
+    session_url,
+    start_server,
+)
 
 FILE_LIMIT = 1024
 SOCKETS = 1000
@@ -45,22 +54,33 @@ async def until_health(server: TestFlowRunner, sessions: int) -> None:
             await asyncio.sleep(0.05)
 
 
-async def refused_with_503(server: TestFlowRunner) -> str:
+async def refused_with_503(server: TestFlowRunner, url: str | None = None) -> str:
     with pytest.raises(InvalidStatus) as caught:
-        async with connect(session_url(server, str(uuid.uuid4())), open_timeout=TIMEOUT):
+        async with connect(url or session_url(server, str(uuid.uuid4())), open_timeout=TIMEOUT):
             pass
     assert caught.value.response.status_code == 503
     return caught.value.response.body.decode()
 
 
-@pytest.fixture(scope="module")
-def two_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestFlowRunner]:
-    tmp = tmp_path_factory.mktemp("two-sessions")
+def server_with(tmp: Path, **overrides: int) -> TestFlowRunner:
+    """A server whose test configuration has these ``server.yaml`` keys changed."""
     conf = tmp / "conf"
     shutil.copytree(default_conf_dir(), conf)
     overlay = conf / "test" / "server.yaml"
-    overlay.write_text(yaml.safe_dump(yaml.safe_load(overlay.read_text()) | {"max_sessions": 2}))
-    runner = start_server(tmp, "--conf-dir", str(conf))
+    overlay.write_text(yaml.safe_dump(yaml.safe_load(overlay.read_text()) | overrides))
+    return start_server(tmp, "--conf-dir", str(conf))
+
+
+@pytest.fixture(scope="module")
+def two_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestFlowRunner]:
+    runner = server_with(tmp_path_factory.mktemp("two-sessions"), max_sessions=2)
+    yield runner
+    assert runner.stop() == 0, runner.describe(30)
+
+
+@pytest.fixture(scope="module")
+def two_socket_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestFlowRunner]:
+    runner = server_with(tmp_path_factory.mktemp("two-sockets"), max_sockets_per_session=2)
     yield runner
     assert runner.stop() == 0, runner.describe(30)
 
@@ -69,7 +89,12 @@ async def test_a_session_over_the_limit_is_refused_with_503_saying_why(
     two_session_server: TestFlowRunner,
 ) -> None:
     server = two_session_server
-    assert await health(server) == {"status": "ok", "sessions": 0, "max_sessions": 2}
+    assert await health(server) == {
+        "status": "ok",
+        "sessions": 0,
+        "max_sessions": 2,
+        "max_sockets_per_session": 8,
+    }
     async with open_client(server) as first, open_client(server) as second:
         assert (await health(server))["sessions"] == 2
         body = await refused_with_503(server)
@@ -88,6 +113,94 @@ async def test_a_session_over_the_limit_is_refused_with_503_saying_why(
     async with open_client(server) as later:
         await later.run_flow("chat", prompt="hello")
         await later.prompt()
+
+
+# ------------------------------------------------------------------ sockets per session
+
+
+async def admitted_again(server: TestFlowRunner, url: str) -> ClientConnection:
+    """Connect to ``url`` once the server has freed a slot (it frees it when it sees the
+    other socket close, just after the client does): handshakes until one is admitted."""
+    async with asyncio.timeout(TIMEOUT):
+        while True:
+            try:
+                return await connect(url, open_timeout=TIMEOUT)
+            except InvalidStatus as refused:
+                if refused.response.status_code != 503:
+                    raise
+
+
+async def refusal_close(url: str) -> str:
+    """The reason the server closed a socket it accepted with."""
+    return (await refusal(url)).reason
+
+
+async def test_a_socket_over_the_per_session_limit_is_refused_with_503_saying_why(
+    two_socket_server: TestFlowRunner,
+) -> None:
+    server = two_socket_server
+    assert (await health(server))["max_sockets_per_session"] == 2
+    async with open_client(server) as first:
+        url = session_url(server, first.session_id, token=first.token)
+        async with open_client(server, first.session_id, token=first.token) as second:
+            body = await refused_with_503(server, url)
+            assert (
+                f"session '{first.session_id}' is at its limit of 2 open sockets "
+                "(server.max_sockets_per_session)" in body
+            ), body
+            # Other sessions are not affected: a second one gets its two sockets.
+            async with (
+                open_client(server) as other,
+                open_client(server, other.session_id, token=other.token) as other_too,
+            ):
+                await other_too.run_flow("chat", prompt="hello")
+                await other.prompt()
+            # A stranger is told about the token, not about the limit.
+            assert "join it with its token" in (
+                await refusal_close(session_url(server, first.session_id))
+            )
+            await second.run_flow("chat", prompt="hello")
+            await first.prompt()
+        # A clean close frees its slot...
+        third = await admitted_again(server, url)
+        await refused_with_503(server, url)
+        # ...and so does an abrupt one (no closing handshake).
+        third.transport.abort()
+        fourth = await admitted_again(server, url)
+        await fourth.close()
+        await first.answer(content="and harassment?")  # the first socket was never disturbed
+        await first.prompt()
+
+
+async def test_a_resume_to_a_full_session_replaces_its_oldest_socket(
+    two_socket_server: TestFlowRunner,
+) -> None:
+    """A reconnecting client's old socket may still count when its resume arrives: the
+    resume is admitted, and the oldest socket closed with 1008 saying why."""
+    server = two_socket_server
+    async with open_client(server) as oldest:
+        session, token = oldest.session_id, oldest.token
+        await oldest.run_flow("chat", prompt="hello")
+        prompt = await oldest.prompt()
+        async with (
+            open_client(server, session, token=token) as newer,
+            open_client(server, session, token=token, resume_after=prompt.message_id) as back,
+        ):
+            await back.until(of_type("system_message", content="session_resumed"))
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(TIMEOUT):
+                    while True:  # what the flow sent before the resume; then the close
+                        await oldest.connection.recv()
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == REPLACED
+            assert closed.value.rcvd.reason == (
+                "replaced by a resumed connection (server.max_sockets_per_session: 2)"
+            )
+            # The session goes on with the two sockets it has now; at its limit again.
+            await refused_with_503(server, session_url(server, session, token=token))
+            await back.answer(content="more")
+            await newer.prompt()
+            await back.prompt()
 
 
 # ---------------------------------------------------------------------- the open-file limit
@@ -158,7 +271,12 @@ async def test_a_thousand_sessions_over_a_1024_file_limit_are_served_or_refused_
 ) -> None:
     server = limited_server
     limit = FILE_LIMIT - FILE_RESERVE
-    assert await health(server) == {"status": "ok", "sessions": 0, "max_sessions": limit}
+    assert await health(server) == {
+        "status": "ok",
+        "sessions": 0,
+        "max_sessions": limit,
+        "max_sockets_per_session": 8,
+    }
     await asyncio.to_thread(
         server.wait_for_log, f"server.max_sessions lowered from 1000 to {limit}", TIMEOUT
     )
@@ -172,7 +290,7 @@ async def test_a_thousand_sessions_over_a_1024_file_limit_are_served_or_refused_
             for body in refusals
         ), refusals[:3]
         await asyncio.gather(*(answered(socket) for socket in admitted))
-        assert await health(server) == {"status": "ok", "sessions": limit, "max_sessions": limit}
+        assert (await health(server))["sessions"] == limit
         assert server.pid is not None
         files = len(os.listdir(f"/proc/{server.pid}/fd"))
         print(f"\n{limit} sessions live, {len(refusals)} refused; the server holds {files} files")

@@ -1,6 +1,8 @@
 """What flowwright costs a test process that does not use a feature: every pytest process (each
 xdist worker too) loads the six plugins, and a plugin imports its feature's SDK and modules
-only when a test or an option uses them (``flowwright.lazy``, the plugins' own imports)."""
+only when a test or an option uses them (``flowwright.lazy``, the plugins' own imports).
+Not even pydantic (the message models) is loaded before a message is: xdist's controller,
+which never sees one, never imports it."""
 
 from __future__ import annotations
 
@@ -59,19 +61,21 @@ FEATURES = {
 """flowwright's own modules behind an option or a fixture."""
 
 
-def modules_after_a_plain_run(directory: Path) -> set[str]:
-    """The modules a pytest process has imported after running one plain test."""
+def modules_after_a_plain_run(directory: Path, *args: str, test: str | None = None) -> set[str]:
+    """The modules a pytest process (run with ``args``) has imported after running one plain
+    test (or ``test``, a test module's source)."""
     (directory / "pytest.ini").write_text("[pytest]\n")
-    (directory / "test_plain.py").write_text("def test_plain():\n    assert 1 + 1 == 2\n")
+    plain = "def test_plain():\n    assert 1 + 1 == 2\n"
+    (directory / "test_plain.py").write_text(test or plain)
     script = (
         "import sys, pytest\n"
-        "code = pytest.main(['-q', '-p', 'no:cacheprovider', sys.argv[1]])\n"
+        "code = pytest.main(['-q', '-p', 'no:cacheprovider', *sys.argv[2:], sys.argv[1]])\n"
         "print('MODULES', ' '.join(sorted(sys.modules)))\n"
         "sys.exit(code)\n"
     )
     env = {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
     done = subprocess.run(
-        [sys.executable, "-c", script, str(directory)],
+        [sys.executable, "-c", script, str(directory), *args],
         cwd=directory,
         env=env,
         capture_output=True,
@@ -90,6 +94,21 @@ def test_loading_the_plugins_imports_no_sdk_and_no_feature(tmp_path: Path) -> No
     assert not sdks, f"a plain test run imported {sdks}"
     features = sorted(loaded & FEATURES)
     assert not features, f"a plain test run imported {features}"
+    assert "pydantic" not in loaded, "a plain test run imported pydantic"
+
+
+def test_the_xdist_controller_imports_no_pydantic(tmp_path: Path) -> None:
+    """The worker's test parses a message (pydantic); the controller only reports on it."""
+    test = (
+        "import sys\n"
+        "from flowwright.protocol import parse\n\n"
+        "def test_parse():\n"
+        "    assert parse('{\"type\": \"chat_message\"}').type == 'chat_message'\n"
+        "    assert 'pydantic' in sys.modules\n"
+    )
+    loaded = modules_after_a_plain_run(tmp_path, "-n", "1", test=test)
+    assert "xdist.dsession" in loaded, "the probe ran as xdist's controller"
+    assert "pydantic" not in loaded, "xdist's controller imported pydantic"
 
 
 def test_a_lazy_name_is_imported_on_first_use_then_kept(monkeypatch: pytest.MonkeyPatch) -> None:
