@@ -51,6 +51,7 @@ def test_booting_takes_only_the_wire_protocol_from_the_framework() -> None:
     assert "flowwright.protocol" in framework  # the probe itself worked
     assert framework <= {
         "flowwright",
+        "flowwright.category",
         "flowwright.errors",
         "flowwright.extras",
         "flowwright.protocol",
