@@ -7,12 +7,17 @@ baseline excuses what it lists and fails a listed rule that passes.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from flowwright.conformance import RULES
 from tests.conformance.conftest import Planted
+from tests.report.page import read_page
 
 SUITE = ("--pyargs", "flowwright.conformance", "-p", "no:cacheprovider")
 QUICK = ("--conformance-answer-time", "2")  # the planted server answers at once
@@ -24,8 +29,23 @@ def table(output: str) -> dict[str, str]:
     return {rule: verdict for rule, verdict in rows if rule in RULES}
 
 
-def test_the_reference_server_keeps_every_rule(suite: pytest.Pytester) -> None:
-    result = suite.runpytest_subprocess(*SUITE, "--flow-report=report.html")
+def html_table(page: Path) -> dict[str, str]:
+    """The HTML report's run-level conformance table: rule id → result. One row per rule, in
+    rule id order, each linking to the entry of the check that made it."""
+    read = read_page(page.read_text(encoding="utf-8"))
+    rows = read.summaries["conformance"]
+    rules = [row.cells["rule"] for row in rows]
+    assert rules == sorted(set(rules))
+    for row in rows:
+        assert read.entries[row.href.removeprefix("#")] == row.linked
+        assert row.cells["statement"] == RULES[row.cells["rule"]].statement
+    return {row.cells["rule"]: row.cells["result"] for row in rows}
+
+
+def test_the_reference_server_keeps_every_rule_under_xdist(suite: pytest.Pytester) -> None:
+    # On two workers: the rows are made there, and the terminal and the HTML page still
+    # get the whole table.
+    result = suite.runpytest_subprocess(*SUITE, "-n", "2", "--flow-report=report.html")
     result.assert_outcomes(passed=len(RULES))
     rows = table(result.stdout.str())
     assert set(rows) == set(RULES)
@@ -33,8 +53,7 @@ def test_the_reference_server_keeps_every_rule(suite: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         ["*flowwright conformance (dialect flowwright)*", f"{len(RULES)} pass"]
     )
-    html = (suite.path / "report.html").read_text()
-    assert "conformance: unknown-flow" in html  # each rule's row, in the HTML report too
+    assert html_table(suite.path / "report.html") == dict.fromkeys(RULES, "pass")
 
 
 @pytest.mark.parametrize(
@@ -72,12 +91,50 @@ def test_a_planted_deviation_fails_its_rule_by_name(
     suite: pytest.Pytester, planted: Planted, deviation: str, rule: str, said: str
 ) -> None:
     server = planted(deviation)
-    result = suite.runpytest_subprocess(*SUITE, *QUICK, "--flow-server-url", server.ws_url)
+    result = suite.runpytest_subprocess(
+        *SUITE, *QUICK, "--flow-server-url", server.ws_url, "--flow-report=report.html"
+    )
     result.assert_outcomes(passed=len(RULES) - 1, failed=1)
     rows = table(result.stdout.str())
+    assert html_table(suite.path / "report.html") == rows  # the same table in the report
     assert rows.pop(rule) == "FAIL"
     assert set(rows.values()) == {"pass"}
     result.stdout.fnmatch_lines([f"{rule}: {said}*"])  # the failure's first line
+
+
+def test_two_shards_merge_into_one_report_with_one_table(
+    suite: pytest.Pytester, planted: Planted
+) -> None:
+    server = planted()
+    ran: list[set[str]] = []
+    for index in (1, 2):
+        shard = suite.runpytest_subprocess(
+            *SUITE,
+            *QUICK,
+            "--flow-server-url",
+            server.ws_url,
+            f"--shard={index}/2",
+            f"--flow-report-json=shard-{index}.json",
+        )
+        assert shard.ret == pytest.ExitCode.OK
+        results = json.loads((suite.path / f"shard-{index}.json").read_text())
+        ran.append({test["nodeid"] for test in results["tests"]})
+    assert all(ran)
+    assert not ran[0] & ran[1]
+    merge = ["merge", "report.html", "shard-1.json", "shard-2.json"]
+    merged = subprocess.run(
+        [sys.executable, "-m", "flowwright.report", *merge],
+        cwd=suite.path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert merged.returncode == 0, merged.stderr
+    page = suite.path / "report.html"
+    assert html_table(page) == dict.fromkeys(RULES, "pass")
+    linked = {row.linked for row in read_page(page.read_text()).summaries["conformance"]}
+    assert linked == ran[0] | ran[1]  # every check of both shards has its row
 
 
 def test_the_baseline_excuses_a_known_deviation_and_flags_a_fixed_one(

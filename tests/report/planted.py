@@ -49,5 +49,6 @@ async def test_waits_for_what_never_comes():
         await client.wait_for_agent_results(["researcher"], timeout=0.5)
 
 def test_skipped():
+    attach("check", [{{"check": "skipped-one", "evidence": PLANT}}], summary="checks")
     pytest.skip("not today")
 """

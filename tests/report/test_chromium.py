@@ -32,7 +32,7 @@ async def test_the_report_renders_filters_and_searches(
         assert await page.get_by_text(PLANT).count() >= 1
         assert await page.evaluate("typeof window.__pwned") == "undefined"
         assert await page.locator("table.waits tr.wait").count() == 3
-        assert await page.locator("table.violations tbody tr").count() == 1
+        assert await page.locator("details.test table.violations tbody tr").count() == 2
         image = page.locator("figure img")
         await image.scroll_into_view_if_needed()
         assert await image.evaluate("img => img.complete && img.naturalWidth") == 4
@@ -40,6 +40,14 @@ async def test_the_report_renders_filters_and_searches(
         await page.click("button[data-status=failed]")
         assert await visible.count() == 1
         assert await visible.get_attribute("data-status") == "failed"
+        # The run-level table's link shows and opens its test's entry, whatever the filter.
+        summary = page.locator("#summary-checks-table tbody tr")
+        assert await summary.count() == 1
+        assert await summary.locator("td").nth(1).text_content() == PLANT  # text, not markup
+        await summary.locator("a.test-link").click()
+        assert await visible.count() == 2
+        skipped = page.locator("details.test[data-status=skipped]")
+        assert await skipped.evaluate("entry => entry.open && location.hash === '#' + entry.id")
         await page.click("button[data-status=all]")
         assert await visible.count() == 3
 

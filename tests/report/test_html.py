@@ -12,6 +12,7 @@ from markupsafe import escape
 
 from flowwright.report import TestRecord, merge, render, write_html
 from flowwright.report.results import build
+from tests.report.page import read_page
 from tests.report.planted import PLANT, png
 
 
@@ -115,3 +116,88 @@ def test_an_empty_run_says_so() -> None:
     page = render(run())
     assert "no tests were run" in page
     assert nodeids_in_order(page) == []
+
+
+def checked(rule: str, result: str, evidence: str = "") -> dict[str, Any]:
+    """A conformance-style row, attached with a summary name."""
+    row = {"rule": rule, "result": result, "evidence": evidence}
+    return {"name": f"conformance: {rule}", "kind": "violations", "path": None, "data": [row]}
+
+
+def summarised(attachment: dict[str, Any], name: str = "conformance") -> dict[str, Any]:
+    return attachment | {"summary": name}
+
+
+def test_summary_rows_of_every_test_make_one_run_level_table_linking_to_each() -> None:
+    page = render(
+        run(
+            TestRecord(nodeid="t.py::test_b", attachments=[summarised(checked("b-rule", "pass"))]),
+            TestRecord(
+                nodeid="t.py::test_a",
+                outcome="failed",
+                attachments=[
+                    summarised(checked("c-rule", "FAIL", f"c-rule: {PLANT}")),
+                    checked("not-summarised", "pass"),  # only in its test's entry
+                ],
+            ),
+            TestRecord(nodeid="t.py::test_plain"),
+            TestRecord(
+                nodeid="t.py::test_c",
+                attachments=[
+                    summarised(checked("a-rule", "pass")),
+                    summarised({"name": "n", "kind": "violations", "data": [{"k": 1}]}, "other"),
+                ],
+            ),
+        )
+    )
+    read = read_page(page)
+    assert list(read.summaries) == ["conformance", "other"]
+    rows = read.summaries["conformance"]
+    assert [(row.cells["rule"], row.cells["result"]) for row in rows] == [
+        ("a-rule", "pass"),
+        ("b-rule", "pass"),
+        ("c-rule", "FAIL"),
+    ]  # by the first column, whatever order the tests came in
+    assert [read.entries[row.href.removeprefix("#")] for row in rows] == [
+        "t.py::test_c",
+        "t.py::test_b",
+        "t.py::test_a",
+    ]  # each row links to its own test's entry
+    assert [row.linked for row in rows] == ["t.py::test_c", "t.py::test_b", "t.py::test_a"]
+    assert rows[2].cells["evidence"] == f"c-rule: {PLANT}"  # shown as text...
+    assert PLANT not in page  # ...never as markup
+    assert page.index('id="summary-conformance"') < page.index('class="test"')  # at the top
+    assert page.count("<h3>violations: conformance: a-rule</h3>") == 1  # the test's own row too
+    assert [row.cells for row in read.summaries["other"]] == [
+        {"k": "1", "test": "passed t.py::test_c"}
+    ]
+
+
+def test_merged_shards_give_one_summary_table_with_both_shards_rows() -> None:
+    merged = merge(
+        [
+            run(
+                TestRecord(nodeid="a.py::test_z", attachments=[summarised(checked("z", "pass"))]),
+                shard="1/2",
+            ),
+            run(
+                TestRecord(
+                    nodeid="b.py::test_y",
+                    outcome="failed",
+                    attachments=[summarised(checked("y", "FAIL"))],
+                ),
+                shard="2/2",
+            ),
+        ]
+    )
+    read = read_page(render(merged))
+    assert list(read.summaries) == ["conformance"]
+    assert [
+        (row.cells["rule"], read.entries[row.href[1:]]) for row in read.summaries["conformance"]
+    ] == [("y", "b.py::test_y"), ("z", "a.py::test_z")]
+
+
+def test_a_run_without_summary_rows_has_no_run_level_table() -> None:
+    page = render(run(TestRecord(nodeid="t.py::test_a", attachments=[checked("x", "pass")])))
+    assert read_page(page).summaries == {}
+    assert '<section class="run-summary"' not in page

@@ -70,6 +70,11 @@ def test_attach_infers_the_kind_and_inlines_files(
         attach("bad", "x", "video")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="needs a file path"):
         attach("bad", "not a path", "file")
+    attach("rule", [{"rule": "r", "result": "pass"}], summary="conformance")
+    with pytest.raises(ValueError, match=r"summary=\.\.\.\) takes a table .*not 'text'"):
+        attach("bad", "x", "text", summary="conformance")
+    with pytest.raises(ValueError, match=r"summary must be a short name .* not 'a b'"):
+        attach("bad", [{"a": 1}], summary="a b")
     assert [(a["name"], a["kind"]) for a in items] == [
         ("shot", "image"),
         ("diff", "image"),
@@ -77,15 +82,20 @@ def test_attach_infers_the_kind_and_inlines_files(
         ("rows", "violations"),
         ("log", "text"),
         ("trace", "file"),
+        ("rule", "violations"),
     ]
     assert items[0]["mime"] == "image/png"
     assert items[0]["path"] == str(shot)
     assert items[2]["data"] == [{"id": "label", "impact": "critical"}]
     # A linked file is not read: its absolute path (linkable from anywhere) and size are kept.
     assert items[5] == {"name": "trace", "kind": "file", "path": str(trace), "size": 22}
+    assert items[6]["summary"] == "conformance"  # also in the run-level table of that name
+    assert "summary" not in items[3]
     scope.attachments = None  # no report is being written
     attach("ignored", "nothing is kept")
-    assert len(items) == 6
+    with pytest.raises(ValueError, match="takes a table"):
+        attach("bad", "x", "text", summary="conformance")  # checked even then
+    assert len(items) == 7
 
 
 def test_the_json_records_each_test_and_its_flows(reported: pytest.Pytester) -> None:

@@ -3,8 +3,10 @@
 It declares the suite's options (they must exist before the command line is parsed, so they
 cannot live in the suite's conftest), applies the baseline — a listed rule becomes a strict
 ``xfail``: failing is expected, passing fails the run as fixed — and writes the summary
-table: in the terminal at the end, and as a one-row table attached to each check's entry in
-the HTML report. It does nothing in a run that collects no check.
+table: in the terminal at the end, and in the HTML report, where each check attaches its row
+with ``summary="conformance"`` (the report gathers them into one table at the top). A check's
+row also travels on its report (``report.conformance``), so under xdist the controller prints
+the whole table. It does nothing in a run that collects no check.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ if TYPE_CHECKING:  # the rules and the baseline: imported in a run that has chec
     from flowwright.conformance.rules import Rule
 
 __all__ = [
+    "SUMMARY",
     "ConformanceOptions",
     "Row",
     "pytest_addoption",
@@ -29,9 +32,12 @@ __all__ = [
     "pytest_configure",
     "pytest_runtest_makereport",
     "pytest_terminal_summary",
+    "pytest_unconfigure",
 ]
 
 MARKER = "conformance"
+SUMMARY = "conformance"
+"""The name of the report's run-level table the checks' rows go into."""
 Verdict = Literal["pass", "FAIL", "expected", "FIXED", "n/a"]
 
 
@@ -142,7 +148,37 @@ def pytest_configure(config: pytest.Config) -> None:
         f"{MARKER}(rule_id): a check of the flowwright conformance suite, for one rule",
     )
     config.stash[options_key] = _read(config)
-    config.stash[_rows_key] = []
+    rows: list[Row] = []
+    config.stash[_rows_key] = rows
+    if not hasattr(config, "workerinput"):  # an xdist worker's rows go to the controller
+        config.pluginmanager.register(_RowCollector(rows), _COLLECTOR_NAME)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    collector = config.pluginmanager.get_plugin(_COLLECTOR_NAME)
+    if collector is not None:
+        config.pluginmanager.unregister(collector)
+
+
+_COLLECTOR_NAME = "flowwright-conformance-rows"
+
+
+class _RowCollector:
+    """Gathers the table's rows from the reports as they arrive, from this process or from
+    xdist workers (a report's plain attributes cross with it)."""
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "conformance", None)
+        if not isinstance(data, dict):
+            return
+        from flowwright.conformance.rules import RULES
+
+        rule = RULES.get(data.get("rule", ""))
+        if rule is not None:
+            self.rows.append(Row(rule, data["result"], str(data.get("evidence", ""))))
 
 
 def rule_of(item: pytest.Item) -> Rule | None:
@@ -198,8 +234,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             f"{rule.id}: fixed — the server now keeps this rule; remove it from {where}"
         )
     checker = getattr(item, "funcargs", {}).get("conformance")
-    row = Row(rule, verdict, _evidence(item, report, verdict, getattr(checker, "evidence", "")))
-    item.config.stash[_rows_key].append(row)
+    evidence = _evidence(item, report, verdict, getattr(checker, "evidence", ""))
+    report.conformance = {  # type: ignore[attr-defined]  # for the terminal's table
+        "rule": rule.id,
+        "result": verdict,
+        "evidence": evidence,
+    }
     attach(
         f"conformance: {rule.id}",
         [
@@ -207,10 +247,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 "rule": rule.id,
                 "statement": rule.statement,
                 "result": verdict,
-                "evidence": row.evidence,
+                "evidence": evidence,
             }
         ],
         "violations",
+        summary=SUMMARY,
     )
     return report
 

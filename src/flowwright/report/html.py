@@ -5,6 +5,8 @@ become markup; a Content-Security-Policy lets only the page's own script (by non
 loads nothing from the network (images are ``data:`` URIs). Files too big to inline (a
 Playwright trace) are linked relative to the HTML file, so the link survives moving the report
 together with the test output; where the file is not, the page says where it was written.
+Tables attached with a ``summary`` name are gathered from every test into run-level tables at
+the top of the page (computed from the tests, so a merged document gets them too).
 """
 
 from __future__ import annotations
@@ -91,6 +93,35 @@ def _link(path: str | None, base: Path | None) -> str | None:
     return quote(Path(relative).as_posix())
 
 
+def _summaries(tests: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The run-level tables, by ``summary`` name: every test's rows of that name, ordered by
+    their first column (then node id), each with the anchor and outcome of its test.
+
+    ``tests`` are in page order: test ``i`` (from 1) is the entry ``test-i``."""
+    gathered: dict[str, list[tuple[str, str, Mapping[str, Any], str, str]]] = {}
+    for index, test in enumerate(tests, 1):
+        for attachment in test.get("attachments") or []:
+            name = attachment.get("summary")
+            rows = attachment.get("data")
+            if not isinstance(name, str) or not isinstance(rows, list):
+                continue
+            for row in rows:
+                if isinstance(row, Mapping):
+                    first = _cell(next(iter(row.values()), ""))
+                    entry = (first, test["nodeid"], row, f"test-{index}", test["outcome"])
+                    gathered.setdefault(name, []).append(entry)
+    tables: dict[str, dict[str, Any]] = {}
+    for name in sorted(gathered):
+        entries = sorted(gathered[name], key=lambda entry: entry[:2])
+        table = _as_table([row for _, _, row, _, _ in entries])
+        table["links"] = [
+            {"anchor": anchor, "nodeid": nodeid, "outcome": outcome}
+            for _, nodeid, _, anchor, outcome in entries
+        ]
+        tables[name] = table
+    return tables
+
+
 _env.filters["seconds"] = _seconds
 _env.filters["as_table"] = _as_table
 _env.filters["clock"] = _clock
@@ -113,6 +144,7 @@ def render(results: Mapping[str, Any], base: Path | None = None) -> str:
     }
     return _env.get_template("report.html.j2").render(
         tests=tests,
+        summaries=_summaries(tests),
         runs=results["runs"],
         created=results["created"],
         summary=summary,

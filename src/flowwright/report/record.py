@@ -17,6 +17,12 @@ Attaching evidence (screenshots, visual diffs, accessibility violations) to the 
     attach("axe", Path("axe.json"), "violations")              # a JSON list, or axe's result
     attach("console", "text that was logged", "text")
     attach("trace", Path("trace.zip"), "file")                 # linked, not inlined
+    attach("rule x", [{"rule": "x", "result": "pass"}], summary="conformance")
+
+A table given a ``summary`` name is shown in its test's entry and also gathered, with every
+other test's rows of that name, into one run-level table at the top of the page. The rows
+travel inside each test's record like any attachment, so the table comes out the same from
+one process, from xdist workers and from merged shards.
 
 ``attach`` reads a file at once (the test may delete it later) — except a ``"file"``, which is
 only linked (a Playwright trace is megabytes) — and is a no-op unless a report is being
@@ -32,6 +38,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -80,6 +87,8 @@ IMAGE_TYPES = MappingProxyType(
 LINKED_TYPES = frozenset({".zip"})
 """Files ``attach`` links rather than reads, by suffix (Playwright's ``trace.zip``)."""
 
+_SUMMARY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
 TIME_ORIGIN = "when its client, page or MCP client was created"
 """What a flow's t=0 is, in the words the report and the docs both use."""
 
@@ -93,6 +102,8 @@ def attach(
     name: str,
     content: str | os.PathLike[str] | bytes | Sequence[Mapping[str, Any]],
     kind: AttachmentKind | None = None,
+    *,
+    summary: str | None = None,
 ) -> None:
     """Add evidence to the running test's report entry.
 
@@ -102,6 +113,10 @@ def attach(
     a ``.zip`` file → ``"file"`` (linked, not read), anything else → ``"text"``. A
     ``"violations"`` file holds a JSON list, or an axe-core result whose ``violations`` list
     is taken.
+
+    ``summary`` (a table only) also puts its rows in the run-level table of that name at the
+    top of the report (``"conformance"``: the conformance suite's), each row linking to this
+    test; the rows are ordered by their first column.
     """
     path = Path(content) if isinstance(content, os.PathLike) else None
     if kind is None:
@@ -110,6 +125,14 @@ def attach(
         raise ValueError(
             f"attach() kind must be 'image', 'violations', 'text' or 'file', not {kind!r}"
         )
+    if summary is not None:
+        if kind != "violations":
+            raise ValueError(f"attach(summary=...) takes a table (kind 'violations'), not {kind!r}")
+        if not isinstance(summary, str) or not _SUMMARY_NAME.fullmatch(summary):
+            raise ValueError(
+                f"attach() summary must be a short name of letters, digits, '_', '.' or '-' "
+                f"(like 'conformance'), not {summary!r}"
+            )
     if kind == "file" and path is None:
         raise TypeError("attach(kind='file') needs a file path")
     attachments = current().attachments
@@ -137,6 +160,8 @@ def attach(
         if isinstance(rows, Mapping):
             rows = rows.get("violations", [])
         item["data"] = json.loads(json.dumps(list(rows), default=str))
+        if summary is not None:
+            item["summary"] = summary
     else:
         item["data"] = (
             path.read_text(encoding="utf-8", errors="replace")

@@ -29,5 +29,15 @@
     });
   }
   search.addEventListener("input", apply);
+  // A run-level table's link opens its test's entry, shown whatever the filter hides.
+  for (const link of document.querySelectorAll("a.test-link")) {
+    link.addEventListener("click", () => {
+      const target = document.getElementById(link.getAttribute("href").slice(1));
+      if (target) {
+        target.hidden = false;
+        target.open = true;
+      }
+    });
+  }
   apply();
 })();
