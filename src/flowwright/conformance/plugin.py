@@ -240,10 +240,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         "result": verdict,
         "evidence": evidence,
     }
+    from flowwright.conformance.rules import RULES
+
     attach(
         f"conformance: {rule.id}",
         [
             {
+                # The rule's place in the suite first: the report orders a run-level table by
+                # its first column, so the page lists the rules as the terminal does.
+                "#": f"{list(RULES).index(rule.id) + 1:02d}",
                 "rule": rule.id,
                 "statement": rule.statement,
                 "result": verdict,
