@@ -358,6 +358,7 @@ class FlowProxy(FlowStream):
         self._ws_port = 0
         self._pending: dict[ServerConnection, ProxyConnection] = {}
         self._splices: set[asyncio.Task[None]] = set()
+        self._reapers: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._lanes_of: dict[int, tuple[_Lane, _Lane]] = {}
 
@@ -425,6 +426,10 @@ class FlowProxy(FlowStream):
             await self._ws.wait_closed()
         if self._splices:
             await asyncio.gather(*self._splices, return_exceptions=True)
+        for reaper in list(self._reapers):
+            reaper.cancel()  # their server connections were aborted above
+        if self._reapers:
+            await asyncio.gather(*self._reapers, return_exceptions=True)
         if self._front is not None:
             await self._front.wait_closed()
 
@@ -543,7 +548,22 @@ class FlowProxy(FlowStream):
         proxied = ProxyConnection(number=number, path=path, upstream=upstream)
         self.connections.append(proxied)
         self._pending[connection] = proxied
+        reaper = asyncio.create_task(self._reap_if_abandoned(connection, proxied))
+        self._reapers.add(reaper)
+        reaper.add_done_callback(self._reapers.discard)
         return None
+
+    async def _reap_if_abandoned(self, client: ServerConnection, proxied: ProxyConnection) -> None:
+        """A client that leaves during its handshake never reaches the relay: close the
+        server connection opened for it, which would otherwise stay open for good."""
+        await client.wait_closed()
+        if proxied.client is not None:
+            return  # relayed: the relay closes both sides
+        self._pending.pop(client, None)
+        if proxied.state == "opening":
+            proxied.state = "closed"
+            self._note(proxied, f"{proxied.label}: the client left during its handshake")
+        await proxied.upstream.close()
 
     def _subprotocol(
         self, connection: ServerConnection, offered: Sequence[Subprotocol]
