@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
+
+from websockets.asyncio.client import connect
 
 from flowwright import settings
 from flowwright.proxy import FlowProxy
@@ -47,3 +50,33 @@ async def test_a_client_that_leaves_mid_handshake_leaves_no_server_connection_op
         assert len(puppet.connections) == 5
         async with asyncio.timeout(10 * settings.timeout_factor):
             await asyncio.gather(*(c.wait_closed() for c in puppet.connections))
+
+
+async def test_a_request_head_too_slow_or_too_large_is_answered_not_dropped(
+    puppet: Puppet,
+) -> None:
+    """A client that never finishes its request head (a half-open handshake, a slow loris)
+    gets a 408 after the open timeout, one whose head exceeds 64 KiB a 431; each is noted,
+    and a socket opened meanwhile is relayed as ever."""
+    async with FlowProxy(puppet.url, open_timeout=0.5) as proxy:
+        slow = [await send_raw(proxy.port, handshake("/ws/slow")[:40]) for _ in range(3)]
+        large, large_writer = await send_raw(
+            proxy.port, b"GET / HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n"
+        )
+        async with connect(proxy.url + "/ws/beside") as socket:
+            beside = json.dumps({"type": "system_message", "outputs": {"content": "beside"}})
+            await socket.send(json.dumps({"send": [beside]}))
+            assert await socket.recv() == beside
+        async with asyncio.timeout(10 * settings.timeout_factor):
+            assert (await large.read()).startswith(b"HTTP/1.1 431 Request Header Fields")
+            for reader, _ in slow:
+                answer = await reader.read()
+                assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+                assert answer.endswith(b"no whole request within 0.5 s (HTTP 408)\n")
+        for _, writer in [*slow, (large, large_writer)]:
+            writer.close()
+        notes = proxy.collector.filter(category="note", direction="note", pattern="^refused")
+        assert sorted(note.content for note in notes) == [
+            "refused a request: a request head over 65536 bytes (HTTP 431)",
+            *["refused a request: no whole request within 0.5 s (HTTP 408)"] * 3,
+        ]

@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -699,9 +700,16 @@ class FlowProxy(FlowStream):
         self._writers.add(writer)
         try:
             try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                writer.close()
+                async with asyncio.timeout(self.open_timeout):
+                    head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()  # the client left before asking anything
+                return
+            except TimeoutError:
+                await self._answer(writer, 408, f"no whole request within {self.open_timeout:g} s")
+                return
+            except asyncio.LimitOverrunError:
+                await self._answer(writer, 431, f"a request head over {_HEAD_LIMIT} bytes")
                 return
             if _UPGRADE.search(head):
                 host, port, secure = "127.0.0.1", self._ws_port, False
@@ -728,6 +736,16 @@ class FlowProxy(FlowStream):
             self._writers.difference_update(
                 w for w in list(self._writers) if w.transport.is_closing()
             )
+
+    async def _answer(self, writer: asyncio.StreamWriter, status: int, why: str) -> None:
+        """Refuse a request the proxy cannot pass on (it never reaches the server), saying so."""
+        text = f"refused a request: {why} (HTTP {status})"
+        self.collector.note("proxy", text)
+        logger.info("! %s", text)
+        writer.write(_http_error(status, f"flowwright proxy: {text}"))
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
 
 
 async def _splice(
@@ -774,7 +792,8 @@ def _forwarded_head(head: bytes, netloc: str) -> bytes:
 def _http_error(status: int, text: str) -> bytes:
     body = (text + "\n").encode()
     return (
-        f"HTTP/1.1 {status} Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
 
