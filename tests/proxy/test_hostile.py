@@ -8,10 +8,11 @@ import base64
 import json
 import os
 
+import pytest
 from websockets.asyncio.client import connect
 
 from flowwright import settings
-from flowwright.proxy import FlowProxy
+from flowwright.proxy import FlowProxy, corrupt
 from tests.proxy.conftest import Puppet
 
 
@@ -80,3 +81,36 @@ async def test_a_request_head_too_slow_or_too_large_is_answered_not_dropped(
             "refused a request: a request head over 65536 bytes (HTTP 431)",
             *["refused a request: no whole request within 0.5 s (HTTP 408)"] * 3,
         ]
+
+
+@pytest.mark.flow(allow_malformed=True)  # spoiled frames are the point
+async def test_a_corrupt_fault_on_a_frame_it_cannot_read_spoils_it_and_relays_on(
+    puppet: Puppet,
+) -> None:
+    """``wrong_type`` on a frame too deep for json spoils it as ``not_json`` (it raised
+    RecursionError, which ended the relay); a ``using=`` that fails or returns no frame is
+    noted and the frame goes on untouched."""
+    deep = '{"type": "x", "outputs": ' + "[" * 50_000 + "]" * 50_000 + "}"
+
+    def broken(text: str) -> str:
+        raise ValueError("cannot spoil this")
+
+    def no_frame(text: str) -> str:
+        return None  # type: ignore[return-value]  # a bug of the test's own
+
+    async with FlowProxy(puppet.url) as proxy, connect(proxy.url + "/ws/a", max_size=None) as ws:
+        async with proxy.fault(corrupt("wrong_type")):
+            await ws.send(deep.encode())  # the puppet sends a binary frame back as it is
+            assert await ws.recv() == deep[1:].encode()
+        async with proxy.fault(corrupt(using=broken, pattern="^b$"), corrupt(using=no_frame)):
+            await ws.send(json.dumps({"send": ['{"type": "x", "outputs": "b"}']}))
+            assert await ws.recv() == '{"type": "x", "outputs": "b"}'
+        [frame] = proxy.collector.filter(pattern="^b$")
+        notes = proxy.collector.filter(category="note", direction="note", pattern="could not act")
+        assert [note.content for note in notes] == [
+            f"corrupt(using=broken, pattern='^b$') could not act on proxy#{frame.seq}: "
+            "ValueError('cannot spoil this')",
+            f"corrupt(using=no_frame) could not act on proxy#{frame.seq}: "
+            "TypeError('using= returned NoneType, not a str or bytes frame')",
+        ]
+        assert proxy.connections[0].state == "open"
