@@ -10,6 +10,7 @@ import os
 
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from flowwright import settings
 from flowwright.proxy import FlowProxy, corrupt
@@ -114,3 +115,22 @@ async def test_a_corrupt_fault_on_a_frame_it_cannot_read_spoils_it_and_relays_on
             "TypeError('using= returned NoneType, not a str or bytes frame')",
         ]
         assert proxy.connections[0].state == "open"
+
+
+async def test_a_frame_the_proxy_refuses_closes_the_server_side_saying_why(
+    puppet: Puppet,
+) -> None:
+    """Text that is not UTF-8: the proxy's socket closes 1007, and so does the server's (it
+    was dropped as a network failure, 1006, and the transcript did not say why)."""
+    async with FlowProxy(puppet.url) as proxy, connect(proxy.url + "/ws/a") as socket:
+        await socket.send(b"\xff\xfe not UTF-8", text=True)
+        with pytest.raises(ConnectionClosed):
+            await socket.recv()
+        async with asyncio.timeout(10 * settings.timeout_factor):
+            await puppet.connections[0].wait_closed()
+        assert puppet.connections[0].close_code == 1007
+        [note] = proxy.collector.filter(category="note", direction="note", pattern="forbids")
+        assert note.content == (
+            "connection 1 to /ws/a: the client sent what WebSocket forbids "
+            "(1007 invalid start byte at position 0); closed both sides with 1007"
+        )

@@ -67,6 +67,8 @@ _NOT_FORWARDED = frozenset(
 )
 """Handshake headers each hop makes for itself; every other header of the client's
 handshake (Origin, Cookie, Authorization, x-flowwright-session-token...) goes to the server."""
+_REFUSALS = frozenset({1002, 1007, 1009})
+"""Close codes websockets sends when it fails a connection over a frame it received."""
 _UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _HANDSHAKE_HEADERS = frozenset(
     {
@@ -170,6 +172,16 @@ class _Lane:
         code = self.source.close_code
         passed = None if code in (None, 1006) else 1000 if code in (1005, 1015) else code
         reason = self.source.close_reason or ""
+        sent = self.source.protocol.close_sent
+        if passed is None and sent is not None and sent.code in _REFUSALS:
+            # The proxy's own WebSocket refused a frame (not UTF-8, bad framing) and closed:
+            # the other side learns why, as it would have without the proxy.
+            passed, reason = sent.code, sent.reason
+            self.proxy._note(
+                self.connection,
+                f"{self.connection.label}: the {self.side} sent what WebSocket forbids "
+                f"({sent.code} {sent.reason}); closed both sides with {sent.code}",
+            )
         self.put(_Item("close", self.due(0.0), code=passed, reason=reason))
 
     async def send(self) -> None:
