@@ -7,13 +7,15 @@ import asyncio
 import base64
 import json
 import os
+import random
 
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from flowwright import settings
-from flowwright.proxy import FlowProxy, corrupt
+from flowwright.proxy import FlowProxy, corrupt, drop
+from tests.framework.test_fuzz_client import MAKERS
 from tests.proxy.conftest import Puppet
 
 
@@ -134,3 +136,73 @@ async def test_a_frame_the_proxy_refuses_closes_the_server_side_saying_why(
             "connection 1 to /ws/a: the client sent what WebSocket forbids "
             "(1007 invalid start byte at position 0); closed both sides with 1007"
         )
+
+
+SEED = 20261201
+FRAMES = 600
+
+
+@pytest.mark.flow(allow_malformed=True)  # hostile frames are the point
+async def test_hostile_traffic_both_ways_never_stops_the_relay(
+    puppet: Puppet, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Seeded hostile frames (deep, not JSON, binary, huge, wrong ``type`` types), sent as
+    binary so the puppet sends each back: through the proxy both ways, with faults that read
+    every frame in force. Beside them: text that is not UTF-8 (the proxy closes 1007 and
+    passes the close on), sockets dropped mid-frame, 40 sockets at once, a flood of 2000
+    frames, junk HTTP. A bystander socket is relayed throughout; nothing is left open."""
+    rng = random.Random(SEED)
+    hostile = [rng.choice(MAKERS)(rng) for _ in range(FRAMES)]
+    outcomes = {"echoed": 0, "closed 1007": 0, "aborted": 0, "flooded": 0, "junk http": 0}
+    ping = json.dumps({"type": "system_message", "outputs": {"content": "still here"}})
+    async with (
+        FlowProxy(puppet.url) as proxy,
+        connect(proxy.url + "/ws/bystander") as bystander,
+    ):
+        proxy.add(drop(type="never-sent"), corrupt("wrong_type", pattern="^never$", side="both"))
+        async with connect(proxy.url + "/ws/hostile", max_size=None) as ws:
+            for frame in hostile:
+                data = frame if isinstance(frame, bytes) else frame.encode()
+                await ws.send(data)
+                assert await ws.recv() == data
+                outcomes["echoed"] += 1
+
+        async def one_of_many(number: int) -> None:
+            async with connect(proxy.url + f"/ws/many{number}") as many:
+                if number % 2:
+                    await many.send(b"\xff\xfe not UTF-8", text=True)
+                    with pytest.raises(ConnectionClosed) as closed:
+                        await many.recv()
+                    assert closed.value.rcvd is not None
+                    assert closed.value.rcvd.code == 1007
+                    outcomes["closed 1007"] += 1
+                else:
+                    await many.send(b"x" * 10_000)
+                    many.transport.abort()
+                    outcomes["aborted"] += 1
+
+        await asyncio.gather(*(one_of_many(number) for number in range(40)))  # at once
+        async with connect(proxy.url + "/ws/flood") as flood:
+            await asyncio.gather(*(flood.send(b"%d" % n) for n in range(2000)))
+            assert [await flood.recv() for _ in range(2000)] == [b"%d" % n for n in range(2000)]
+            outcomes["flooded"] = 2000
+        for _ in range(20):
+            junk = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200))) + b"\r\n\r\n"
+            reader, writer = await send_raw(proxy.port, junk)
+            async with asyncio.timeout(10 * settings.timeout_factor):
+                await reader.read()  # answered or closed, not left hanging
+            writer.close()
+            outcomes["junk http"] += 1
+        await bystander.send(json.dumps({"send": [ping]}))
+        assert await bystander.recv() == ping
+        assert "faults in force" in proxy.describe()  # every frame of the transcript read
+        hostile_socket = proxy.connections[1]
+        assert hostile_socket.frames == {"client": FRAMES, "server": FRAMES}
+    async with asyncio.timeout(10 * settings.timeout_factor):
+        await asyncio.gather(*(c.wait_closed() for c in puppet.connections))
+    codes = [c.close_code for c in puppet.connections]
+    assert codes.count(1007) == 20  # the close passed on, and said
+    assert len(proxy.collector.filter(category="note", direction="note", pattern="forbids")) == 20
+    print(f"\nproxy under {FRAMES} hostile frames each way and more: {outcomes}")
+    assert [c.state for c in proxy.connections] == ["closed"] * len(proxy.connections)
+    assert not [r for r in caplog.records if r.name.startswith("flowwright") and r.levelno >= 40]
