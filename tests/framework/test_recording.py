@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,7 @@ def test_hostile_recordings_load_or_fail_naming_file_and_line(tmp_path: Path) ->
     rng = random.Random(20261201)
     source = Path(__file__).parents[1] / "data" / "buttermilk" / "mock-session.jsonl"
     whole = source.read_bytes().split(b"\n")
-    spoilers = [
+    spoilers: list[Callable[[bytes], bytes]] = [
         lambda b: b[: rng.randrange(len(b) + 1)],  # truncated
         lambda b: bytes(rng.randrange(256) for _ in range(rng.randrange(1, 40))) + b,
         lambda b: b.replace(b'"at": ', b'"at": ' + rng.choice([b"1e999", b"-1e999", b"NaN"])),

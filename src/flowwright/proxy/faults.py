@@ -286,10 +286,11 @@ class Corrupt(FrameFault):
             outcome.data if isinstance(outcome.data, str) else outcome.data.decode(errors="replace")
         )
         if self.using is not None:
-            spoiled: Frame = self.using(text)
-            if not isinstance(spoiled, str | bytes):
-                what = type(spoiled).__name__
+            made: object = self.using(text)  # the test's own function: may return anything
+            if not isinstance(made, str | bytes):
+                what = type(made).__name__
                 raise TypeError(f"using= returned {what}, not a str or bytes frame")
+            spoiled: Frame = made
             how = f"corrupted ({_show(self.using)})"
         elif self.mode == "truncate":
             half = len(text) // 2
