@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from flowwright import FlowTestClient, settings
 from flowwright.recording import load_recording
@@ -87,3 +87,30 @@ async def test_hostile_clients_never_disturb_a_normal_replay(
     print(f"\nreplay under 40 hostile sockets: {outcomes}")
     assert not [r for r in caplog.records if r.levelno >= 40], caplog.text
     assert json.loads(expected[0])  # the recording is what was replayed
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({"Host": "evil.example"}, 421),
+        ({"Host": "127.0.0.1", "Origin": "https://evil.example"}, 403),
+        ({"Host": "127.0.0.1", "Origin": "null"}, 403),
+        ({"Host": "localhost:1", "Origin": "http://127.0.0.1:5173"}, 200),
+    ],
+)
+async def test_a_page_of_another_site_may_not_read_the_recording(
+    headers: dict[str, str], status: int
+) -> None:
+    """Any page in the browser can reach 127.0.0.1: a rebound name (``Host``) or another
+    site (``Origin``) is refused, as the reference server refuses them."""
+    async with ReplayServer(MOCK) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        writer.write(f"GET /api/flows HTTP/1.1\r\n{lines}\r\n".encode())
+        async with asyncio.timeout(10 * settings.timeout_factor):
+            answer = await reader.readuntil(b"\r\n")
+        writer.close()
+        assert answer.startswith(f"HTTP/1.1 {status} ".encode()), answer
+        if status != 200:
+            with pytest.raises(InvalidStatus):
+                await connect(server.ws_url + "/ws/x", additional_headers=headers)

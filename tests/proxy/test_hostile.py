@@ -206,3 +206,24 @@ async def test_hostile_traffic_both_ways_never_stops_the_relay(
     print(f"\nproxy under {FRAMES} hostile frames each way and more: {outcomes}")
     assert [c.state for c in proxy.connections] == ["closed"] * len(proxy.connections)
     assert not [r for r in caplog.records if r.name.startswith("flowwright") and r.levelno >= 40]
+
+
+async def test_a_rebound_host_is_refused_before_the_proxy_rewrites_it(puppet: Puppet) -> None:
+    """The proxy sets ``Host`` to the server's, so the server's own DNS-rebinding guard
+    cannot see a page's rebound name: the proxy checks it first (421), for pages and sockets."""
+    async with FlowProxy(puppet.url) as proxy:
+        for request in [
+            b"GET /api/flows HTTP/1.1\r\nHost: evil.example:80\r\n\r\n",
+            handshake("/ws/a", host=f"evil.example:{proxy.port}"),
+            b"GET / HTTP/1.0\r\n\r\n",  # no Host at all
+        ]:
+            reader, writer = await send_raw(proxy.port, request)
+            async with asyncio.timeout(10 * settings.timeout_factor):
+                answer = await reader.read()
+            writer.close()
+            assert answer.startswith(b"HTTP/1.1 421 Misdirected Request\r\n"), answer
+        async with connect(proxy.url + "/ws/ok", origin="http://localhost:5173") as socket:  # type: ignore[arg-type]
+            assert socket.state.name == "OPEN"  # a loopback name passes
+        assert len(puppet.requests) == 1
+        notes = proxy.collector.filter(category="note", direction="note", pattern="^refused")
+        assert notes[0].content.startswith("refused a request: Host 'evil.example:80' is not")

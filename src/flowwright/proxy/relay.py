@@ -34,6 +34,7 @@ from websockets.typing import Subprotocol
 from flowwright.context import current
 from flowwright.dialect import Dialect
 from flowwright.errors import ClientStateError
+from flowwright.loopback import host_refusal
 from flowwright.message import Message
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
 from flowwright.server import ExitCallback, FlowServer
@@ -67,6 +68,8 @@ _NOT_FORWARDED = frozenset(
 )
 """Handshake headers each hop makes for itself; every other header of the client's
 handshake (Origin, Cookie, Authorization, x-flowwright-session-token...) goes to the server."""
+_HOST = re.compile(rb"^host:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+"""The client's ``Host``: checked before anything is passed on, as the proxy rewrites it."""
 _REFUSALS = frozenset({1002, 1007, 1009})
 """Close codes websockets sends when it fails a connection over a frame it received."""
 _UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
@@ -727,6 +730,11 @@ class FlowProxy(FlowStream):
                 return
             except asyncio.LimitOverrunError:
                 await self._answer(writer, 431, f"a request head over {_HEAD_LIMIT} bytes")
+                return
+            asked = _HOST.search(head)
+            refusal = host_refusal(asked.group(1).decode("latin-1") if asked else None)
+            if refusal is not None:
+                await self._answer(writer, 421, refusal)
                 return
             if _UPGRADE.search(head):
                 host, port, secure = "127.0.0.1", self._ws_port, False
