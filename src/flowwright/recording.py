@@ -14,6 +14,7 @@ the client sent (the run's start), and is optional on ``sent`` lines.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,15 +108,23 @@ def load_recording(path: str | Path) -> Recording:
     lines: list[RecordingLine] = []
     http: dict[str, Any] = {}
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ProtocolError(f"cannot read recording {path}: {exc}") from None
-    for number, raw in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only: JSON written with ensure_ascii=False keeps U+2028, U+0085...
+    # inside its strings, which str.splitlines() would split on.
+    for number, raw in enumerate(data.split(b"\n"), 1):
         if not raw.strip():
             continue
         try:
-            line = _line(json.loads(raw))
-        except (ValueError, TypeError, KeyError) as exc:
+            line = _line(json.loads(raw.decode("utf-8")))
+        except KeyError as exc:
+            raise ProtocolError(f"{path}:{number}: not a recording line: no {exc} field") from None
+        except RecursionError:
+            raise ProtocolError(
+                f"{path}:{number}: not a recording line: nested too deep to read"
+            ) from None
+        except (ValueError, TypeError) as exc:  # UnicodeDecodeError is a ValueError
             raise ProtocolError(f"{path}:{number}: not a recording line: {exc}") from None
         if line.direction == "http" and line.path is not None:
             http[line.path] = line.body
@@ -134,9 +143,12 @@ def _line(data: Any) -> RecordingLine:
     frame = data["frame"]
     if not isinstance(frame, str):
         raise TypeError("'frame' must be the frame's text, a string")
+    frame.encode()  # a lone surrogate ("\ud800") is no text a WebSocket can carry
     at = data.get("at")
-    if at is not None and not isinstance(at, int | float):
-        raise TypeError("'at' must be a number of seconds")
+    if at is not None and (
+        isinstance(at, bool) or not isinstance(at, int | float) or not math.isfinite(at)
+    ):
+        raise TypeError(f"'at' must be a number of seconds, and finite: not {at!r}")
     return RecordingLine(direction, frame=frame, at=None if at is None else float(at))
 
 

@@ -26,6 +26,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
+from flowwright.loopback import host_refusal, origin_refusal
 from flowwright.recording import Recording, Segment, load_recording
 from flowwright.server import ExitCallback
 
@@ -143,6 +144,15 @@ class ReplayServer:
 
     def _http(self, connection: ServerConnection, request: Request) -> Response | None:
         """Plain HTTP requests; ``None`` lets a WebSocket handshake go on."""
+        host = request.headers.get("Host")
+        refusal = host_refusal(host)
+        status = HTTPStatus.MISDIRECTED_REQUEST
+        if refusal is None:
+            refusal = origin_refusal(request.headers.get("Origin"), host)
+            status = HTTPStatus.FORBIDDEN
+        if refusal is not None:
+            logger.info("! refused %s: %s", request.path, refusal)
+            return _json(connection, status, {"error": refusal})
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None
         path = request.path.split("?", 1)[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 import urllib.request
 from collections.abc import Awaitable, Callable
@@ -180,3 +181,18 @@ def test_a_recorded_run_replays_to_the_same_end(pytester: pytest.Pytester, tmp_p
 
     command = f"{sys.executable} -m flowwright.cli replay {recording} --port {{port}} --speed 10"
     pytester.runpytest_subprocess(f"--flow-server-cmd={command}").assert_outcomes(passed=1)
+
+
+def test_the_command_refuses_a_hostile_recording_naming_file_and_line(tmp_path: Path) -> None:
+    """Not UTF-8 on line 2: exit 2 and one line saying where, no traceback."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"direction": "sent", "frame": "{}"}\n\xff\xfe\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "flowwright.cli", "replay", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"flowwright replay: {bad}:2: not a recording line: 'utf-8'")
+    assert "Traceback" not in done.stderr

@@ -286,7 +286,11 @@ class Corrupt(FrameFault):
             outcome.data if isinstance(outcome.data, str) else outcome.data.decode(errors="replace")
         )
         if self.using is not None:
-            spoiled: Frame = self.using(text)
+            made: object = self.using(text)  # the test's own function: may return anything
+            if not isinstance(made, str | bytes):
+                what = type(made).__name__
+                raise TypeError(f"using= returned {what}, not a str or bytes frame")
+            spoiled: Frame = made
             how = f"corrupted ({_show(self.using)})"
         elif self.mode == "truncate":
             half = len(text) // 2
@@ -307,10 +311,10 @@ def _wrong_types(text: str) -> str:
     null → object. Text that is not a JSON object is made not JSON instead."""
     try:
         data = json.loads(text)
-    except ValueError:
+        if not isinstance(data, dict):
+            return json.dumps({"type": data})
+    except (ValueError, RecursionError):  # RecursionError: nested too deep for json
         return text[1:] or "<"
-    if not isinstance(data, dict):
-        return json.dumps({"type": data})
 
     def other(value: Any) -> Any:
         if isinstance(value, dict):
@@ -323,7 +327,10 @@ def _wrong_types(text: str) -> str:
             return str(value)
         return {}
 
-    return json.dumps({key: v if key == "type" else other(v) for key, v in data.items()})
+    try:
+        return json.dumps({key: v if key == "type" else other(v) for key, v in data.items()})
+    except RecursionError:
+        return text[1:] or "<"
 
 
 @dataclass(eq=False)

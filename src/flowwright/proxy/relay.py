@@ -19,6 +19,7 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +34,7 @@ from websockets.typing import Subprotocol
 from flowwright.context import current
 from flowwright.dialect import Dialect
 from flowwright.errors import ClientStateError
+from flowwright.loopback import host_refusal
 from flowwright.message import Message
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
 from flowwright.server import ExitCallback, FlowServer
@@ -66,6 +68,10 @@ _NOT_FORWARDED = frozenset(
 )
 """Handshake headers each hop makes for itself; every other header of the client's
 handshake (Origin, Cookie, Authorization, x-flowwright-session-token...) goes to the server."""
+_HOST = re.compile(rb"^host:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
+"""The client's ``Host``: checked before anything is passed on, as the proxy rewrites it."""
+_REFUSALS = frozenset({1002, 1007, 1009})
+"""Close codes websockets sends when it fails a connection over a frame it received."""
 _UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _HANDSHAKE_HEADERS = frozenset(
     {
@@ -169,6 +175,16 @@ class _Lane:
         code = self.source.close_code
         passed = None if code in (None, 1006) else 1000 if code in (1005, 1015) else code
         reason = self.source.close_reason or ""
+        sent = self.source.protocol.close_sent
+        if passed is None and sent is not None and sent.code in _REFUSALS:
+            # The proxy's own WebSocket refused a frame (not UTF-8, bad framing) and closed:
+            # the other side learns why, as it would have without the proxy.
+            passed, reason = sent.code, sent.reason
+            self.proxy._note(
+                self.connection,
+                f"{self.connection.label}: the {self.side} sent what WebSocket forbids "
+                f"({sent.code} {sent.reason}); closed both sides with {sent.code}",
+            )
         self.put(_Item("close", self.due(0.0), code=passed, reason=reason))
 
     async def send(self) -> None:
@@ -358,6 +374,7 @@ class FlowProxy(FlowStream):
         self._ws_port = 0
         self._pending: dict[ServerConnection, ProxyConnection] = {}
         self._splices: set[asyncio.Task[None]] = set()
+        self._reapers: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
         self._lanes_of: dict[int, tuple[_Lane, _Lane]] = {}
 
@@ -425,6 +442,10 @@ class FlowProxy(FlowStream):
             await self._ws.wait_closed()
         if self._splices:
             await asyncio.gather(*self._splices, return_exceptions=True)
+        for reaper in list(self._reapers):
+            reaper.cancel()  # their server connections were aborted above
+        if self._reapers:
+            await asyncio.gather(*self._reapers, return_exceptions=True)
         if self._front is not None:
             await self._front.wait_closed()
 
@@ -543,7 +564,22 @@ class FlowProxy(FlowStream):
         proxied = ProxyConnection(number=number, path=path, upstream=upstream)
         self.connections.append(proxied)
         self._pending[connection] = proxied
+        reaper = asyncio.create_task(self._reap_if_abandoned(connection, proxied))
+        self._reapers.add(reaper)
+        reaper.add_done_callback(self._reapers.discard)
         return None
+
+    async def _reap_if_abandoned(self, client: ServerConnection, proxied: ProxyConnection) -> None:
+        """A client that leaves during its handshake never reaches the relay: close the
+        server connection opened for it, which would otherwise stay open for good."""
+        await client.wait_closed()
+        if proxied.client is not None:
+            return  # relayed: the relay closes both sides
+        self._pending.pop(client, None)
+        if proxied.state == "opening":
+            proxied.state = "closed"
+            self._note(proxied, f"{proxied.label}: the client left during its handshake")
+        await proxied.upstream.close()
 
     def _subprotocol(
         self, connection: ServerConnection, offered: Sequence[Subprotocol]
@@ -607,7 +643,12 @@ class FlowProxy(FlowStream):
             if isinstance(fault, FrameFault) and self._takes(fault, message, proxied.path)
         ]
         for fault in taken:
-            fault.apply(outcome, self._rng)
+            try:
+                fault.apply(outcome, self._rng)
+            except Exception as exc:  # a using= of the test's: say so, and leave the frame be
+                self.collector.note(
+                    "proxy", f"{fault} could not act on proxy#{message.seq}: {exc!r}"
+                )
         if outcome.actions:
             self._note(
                 proxied,
@@ -679,9 +720,21 @@ class FlowProxy(FlowStream):
         self._writers.add(writer)
         try:
             try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                writer.close()
+                async with asyncio.timeout(self.open_timeout):
+                    head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                writer.close()  # the client left before asking anything
+                return
+            except TimeoutError:
+                await self._answer(writer, 408, f"no whole request within {self.open_timeout:g} s")
+                return
+            except asyncio.LimitOverrunError:
+                await self._answer(writer, 431, f"a request head over {_HEAD_LIMIT} bytes")
+                return
+            asked = _HOST.search(head)
+            refusal = host_refusal(asked.group(1).decode("latin-1") if asked else None)
+            if refusal is not None:
+                await self._answer(writer, 421, refusal)
                 return
             if _UPGRADE.search(head):
                 host, port, secure = "127.0.0.1", self._ws_port, False
@@ -708,6 +761,16 @@ class FlowProxy(FlowStream):
             self._writers.difference_update(
                 w for w in list(self._writers) if w.transport.is_closing()
             )
+
+    async def _answer(self, writer: asyncio.StreamWriter, status: int, why: str) -> None:
+        """Refuse a request the proxy cannot pass on (it never reaches the server), saying so."""
+        text = f"refused a request: {why} (HTTP {status})"
+        self.collector.note("proxy", text)
+        logger.info("! %s", text)
+        writer.write(_http_error(status, f"flowwright proxy: {text}"))
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+        writer.close()
 
 
 async def _splice(
@@ -754,7 +817,8 @@ def _forwarded_head(head: bytes, netloc: str) -> bytes:
 def _http_error(status: int, text: str) -> bytes:
     body = (text + "\n").encode()
     return (
-        f"HTTP/1.1 {status} Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
         f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     ).encode() + body
 

@@ -1,0 +1,60 @@
+"""Who may talk to a flowwright listener (the proxy, the replay): ``Host`` and ``Origin``.
+
+They listen on 127.0.0.1, which any page in the user's browser can reach: a DNS name rebound
+to 127.0.0.1 gives itself away in ``Host``, another site's page opening a WebSocket in
+``Origin``. The rules are the reference server's: ``Host`` a loopback name (any port);
+``Origin`` absent (not a browser), a loopback page, or a page of this very listener.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+
+__all__ = ["host_refusal", "origin_refusal"]
+
+
+def host_refusal(host: str | None) -> str | None:
+    """Why a request with this ``Host`` is refused (HTTP 421); None when it may go on."""
+    name = _host_name(host or "")
+    if name is not None and _is_loopback(name):
+        return None
+    return (
+        f"Host {host!r} is not allowed: flowwright answers to loopback names only "
+        "(a guard against DNS rebinding)"
+    )
+
+
+def origin_refusal(origin: str | None, host: str | None) -> str | None:
+    """Why a request from this ``Origin`` is refused (HTTP 403); None when it may go on."""
+    if origin is None:
+        return None
+    try:
+        page = urllib.parse.urlsplit(origin.lower())
+        page.port  # noqa: B018 - validates the port
+    except ValueError:
+        page = urllib.parse.urlsplit("")
+    own = page.netloc == (host or "").lower()
+    if page.scheme in ("http", "https") and page.hostname and (_is_loopback(page.hostname) or own):
+        return None
+    return f"Origin {origin!r} is not allowed: only pages on loopback hosts may connect"
+
+
+def _host_name(host: str) -> str | None:
+    try:
+        url = urllib.parse.urlsplit("//" + host)
+        url.port  # noqa: B018 - validates the port
+    except ValueError:
+        return None
+    if not url.hostname or url.username is not None or url.path or url.query or url.fragment:
+        return None
+    return url.hostname
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
