@@ -11,13 +11,13 @@ from __future__ import annotations
 import ipaddress
 import urllib.parse
 
-__all__ = ["host_refusal", "origin_refusal"]
+__all__ = ["host_refusal", "is_loopback", "origin_refusal"]
 
 
 def host_refusal(host: str | None) -> str | None:
     """Why a request with this ``Host`` is refused (HTTP 421); None when it may go on."""
     name = _host_name(host or "")
-    if name is not None and _is_loopback(name):
+    if name is not None and is_loopback(name):
         return None
     return (
         f"Host {host!r} is not allowed: flowwright answers to loopback names only "
@@ -35,7 +35,7 @@ def origin_refusal(origin: str | None, host: str | None) -> str | None:
     except ValueError:
         page = urllib.parse.urlsplit("")
     own = page.netloc == (host or "").lower()
-    if page.scheme in ("http", "https") and page.hostname and (_is_loopback(page.hostname) or own):
+    if page.scheme in ("http", "https") and page.hostname and (is_loopback(page.hostname) or own):
         return None
     return f"Origin {origin!r} is not allowed: only pages on loopback hosts may connect"
 
@@ -51,7 +51,9 @@ def _host_name(host: str) -> str | None:
     return url.hostname
 
 
-def _is_loopback(name: str) -> bool:
+def is_loopback(name: str) -> bool:
+    """``localhost`` or a loopback address (``127.0.0.0/8``, ``::1``): a name only this
+    machine answers to."""
     if name == "localhost":
         return True
     try:

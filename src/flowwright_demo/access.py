@@ -9,7 +9,6 @@ attacker's site. The browser's own headers give both away: ``Origin`` names the 
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import urllib.parse
 from contextvars import ContextVar
@@ -20,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from flowwright.loopback import is_loopback
 from flowwright_demo.settings import ServerSettings
 
 __all__ = ["AccessGuard", "AccessPolicy", "Refusal", "deny", "quiet_denials"]
@@ -83,7 +83,7 @@ class AccessPolicy:
         if parsed is None:
             return False
         name, port = parsed
-        if _is_loopback(name) or name == self.bind_host.strip("[]").lower():
+        if is_loopback(name) or name == self.bind_host.strip("[]").lower():
             return True
         return any(_host_matches(entry, name, port) for entry in self.allowed_hosts)
 
@@ -94,7 +94,7 @@ class AccessPolicy:
         if page is None:
             return False  # "null" (sandboxed or file: pages) unless listed as such above
         scheme, name, netloc = page
-        if _is_loopback(name) or netloc == host.lower():
+        if is_loopback(name) or netloc == host.lower():
             return True  # a loopback page, or this server's own (its Host was checked above)
         for entry in self.allowed_origins:
             allowed = _split_origin(entry[:-2] if entry.endswith(":*") else entry)
@@ -182,15 +182,6 @@ def _split_origin(origin: str) -> tuple[str, str, str] | None:
     if url.scheme not in {"http", "https"} or not url.hostname or url.path not in {"", "/"}:
         return None
     return url.scheme, url.hostname, url.netloc
-
-
-def _is_loopback(name: str) -> bool:
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def _host_matches(entry: str, name: str, port: int | None) -> bool:

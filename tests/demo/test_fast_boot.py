@@ -54,6 +54,7 @@ def test_booting_takes_only_the_wire_protocol_from_the_framework() -> None:
         "flowwright.category",
         "flowwright.errors",
         "flowwright.extras",
+        "flowwright.loopback",
         "flowwright.protocol",
     }
     assert not loaded & {"pytest", "websockets.asyncio.client"}
