@@ -130,8 +130,9 @@ def _show(value: Any) -> str:
 class FrameFault(Fault):
     """A fault on frames: which frames it takes, and how many.
 
-    ``category``, ``type``, ``agent`` (role, name or id), ``pattern`` (searched in the text)
-    and ``where`` (any ``Message -> bool``) must all hold for a frame to match; ``side`` says
+    ``category``, ``type``, ``agent`` (role, name or id), ``pattern`` (searched in the
+    message's text, as a wait's ``pattern`` is: ``Message.content``, not the raw JSON) and
+    ``where`` (any ``Message -> bool``) must all hold for a frame to match; ``side`` says
     whose frames are considered, ``path`` (searched in the path and query the client opened,
     e.g. its session id) on which connections. Of the matching frames, the first ``skip``
     pass untouched, then ``count`` are taken (``None``: every one). A client's frames have no
