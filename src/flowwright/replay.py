@@ -199,5 +199,7 @@ class ReplayServer:
 
 def _json(connection: ServerConnection, status: HTTPStatus, body: Any) -> Response:
     response = connection.respond(status, json.dumps(body))
+    # respond() sets text/plain, and Headers' item assignment adds a header: replace it.
+    del response.headers["Content-Type"]
     response.headers["Content-Type"] = "application/json"
     return response

@@ -109,6 +109,8 @@ async def test_rest_paths_answer_as_recorded(flow_replay: Replay) -> None:
 
     def get(path: str) -> dict[str, object]:
         with urllib.request.urlopen(server.base_url + path, timeout=5) as response:
+            # one Content-Type: a second (text/plain) one was sent too, and read first
+            assert response.headers.get_all("Content-Type") == ["application/json"], path
             return json.loads(response.read())  # type: ignore[no-any-return]
 
     assert await asyncio.to_thread(get, "/api/flows") == {"flow_choices": ["mock"]}
