@@ -141,11 +141,17 @@ def _add_conformance(commands: Any) -> None:
     parser.set_defaults(run=_run_conformance, passes_extra=True)
 
 
+_ALREADY_IMPORTED = "Module already imported so cannot be rewritten; flowwright"
+
+
 def _run_conformance(args: argparse.Namespace, extra: list[str]) -> int:
     import pytest
 
     options = ["--pyargs", "flowwright.conformance", "-p", "no:cacheprovider"]
     options += ["-o", "asyncio_default_fixture_loop_scope=function"]  # the checks' own loops
+    # This command imported flowwright before pytest could mark the plugins' package for
+    # assertion rewriting; its __init__ asserts nothing, so pytest's warning says nothing.
+    options += ["-W", f"ignore:{_ALREADY_IMPORTED}:pytest.PytestAssertRewriteWarning"]
     for flag, value in (
         ("--flow-server-url", args.url),
         ("--flow-dialect", args.dialect),
