@@ -198,6 +198,15 @@ def test_core_only_every_plugin_loads_flows_run_and_extras_are_named(
     assert 'flowwright web: not installed (UI tests need pip install "flowwright[web]")' in (
         result.stdout
     )
+    # getting-started's first test names no server: the embedded one, which needs "demo".
+    # Its failure once read "server exited during start-up (exit code 1)", the cause cut off.
+    embedded = core.pytest("test_quickstart.py")
+    assert embedded.returncode == 1, embedded.stdout + embedded.stderr
+    assert (
+        "\nflowwright.ServerStartError: the embedded reference server (no --flow-server-url or "
+        '--flow-server-cmd given) needs the "demo" extra, which is not installed (no module '
+        "named 'starlette'): pip install \"flowwright[demo]\""
+    ) in embedded.stdout, embedded.stdout
 
     mcp = core.python("-c", "from flowwright.mcp import FlowMCPClient")
     assert mcp.returncode == 1
