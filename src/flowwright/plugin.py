@@ -30,7 +30,7 @@ from flowwright.context import SCOPE, Settings, Source, TestScope, entered
 from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
 from flowwright.errors import MissingExtraError, ServerStartError
-from flowwright.extras import require_extra
+from flowwright.extras import extra_for, require_extra
 from flowwright.server import FlowServer, RemoteServer
 
 # The client (websockets), the process runner and the simulator are imported where a fixture
@@ -518,6 +518,27 @@ def response_simulator() -> ResponseSimulator:
     from flowwright.simulator import ResponseSimulator
 
     return ResponseSimulator()
+
+
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A test module that imports what an extra brings (``from playwright.async_api import
+    ...``), where that extra is missing: the error says which extra to install."""
+    if not report.failed:
+        return
+    found = _NO_MODULE.search(str(report.longrepr))
+    extra = extra_for(found.group(1)) if found else None
+    if found and extra:
+        report.sections.append(
+            (
+                "flowwright",
+                f"{found.group(1)!r} comes with flowwright's {extra!r} extra, which is not "
+                f'installed: pip install "flowwright[{extra}]" (from a checkout: pip install '
+                f'"/path/to/flowwright[{extra}]")',
+            )
+        )
 
 
 @pytest.hookimpl(wrapper=True)

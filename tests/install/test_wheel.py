@@ -207,6 +207,18 @@ def test_core_only_every_plugin_loads_flows_run_and_extras_are_named(
         '--flow-server-cmd given) needs the "demo" extra, which is not installed (no module '
         "named 'starlette'): pip install \"flowwright[demo]\""
     ) in embedded.stdout, embedded.stdout
+    # the README's UI test imports Playwright itself: its bare ModuleNotFoundError gets a hint
+    (core.project / "test_ui.py").write_text(
+        sample(README, "async def test_osb_through_the_ui"), encoding="utf-8"
+    )
+    ui = core.pytest("test_ui.py")
+    assert ui.returncode == 2, ui.stdout + ui.stderr
+    assert re.search(
+        r"E   ModuleNotFoundError: No module named 'playwright'\n-+ flowwright -+\n"
+        r"'playwright' comes with flowwright's 'web' extra, which is not installed: "
+        r'pip install "flowwright\[web\]"',
+        ui.stdout,
+    ), ui.stdout
 
     mcp = core.python("-c", "from flowwright.mcp import FlowMCPClient")
     assert mcp.returncode == 1
