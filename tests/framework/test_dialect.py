@@ -126,6 +126,19 @@ def test_dialects_resolve_by_name_import_path_or_object() -> None:
         resolve_dialect("flowwright.dialect:DIALECTS")
 
 
+def test_a_dialect_module_not_on_the_path_names_the_pytest_setting() -> None:
+    # `pytest --flow-dialect mydialects:MINE` beside mydialects.py once said only
+    # "No module named 'mydialects'": the `pytest` command does not put the project on sys.path
+    with pytest.raises(ValueError) as raised:
+        resolve_dialect("flowwright_no_such_dialects.mine:MINE")
+    assert str(raised.value) == (
+        "cannot load dialect 'flowwright_no_such_dialects.mine:MINE': No module named "
+        "'flowwright_no_such_dialects' ('flowwright_no_such_dialects.mine' is not on sys.path: "
+        "for a module of your project, add 'pythonpath = .' to pytest's configuration, or "
+        "install it)"
+    )
+
+
 def test_the_sender_of_a_message_with_no_agent_info_is_its_payloads() -> None:
     update = parse('{"type": "system_update", "outputs": {"source": "CRITIC", "status": "error"}}')
     assert isinstance(update, Envelope)
