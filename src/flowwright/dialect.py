@@ -252,7 +252,15 @@ def resolve_dialect(spec: Dialect | str | None) -> Dialect:
     try:
         found = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot load dialect {spec!r}: {exc}") from None
+        hint = ""
+        if isinstance(exc, ModuleNotFoundError) and f"{module_name}.".startswith(f"{exc.name}."):
+            # The usual case: a module beside the tests, which the `pytest` command (unlike
+            # `python -m pytest`) does not put on sys.path.
+            hint = (
+                f" ({module_name!r} is not on sys.path: for a module of your project, add "
+                "'pythonpath = .' to pytest's configuration, or install it)"
+            )
+        raise ValueError(f"cannot load dialect {spec!r}: {exc}{hint}") from None
     if not isinstance(found, Dialect):
         raise ValueError(f"{spec!r} is a {type(found).__name__}, not a flowwright Dialect")
     return found

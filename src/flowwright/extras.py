@@ -15,7 +15,7 @@ from types import MappingProxyType
 
 from flowwright.errors import MissingExtraError
 
-__all__ = ["EXTRAS", "missing_modules", "needs_extra", "require_extra"]
+__all__ = ["EXTRAS", "extra_for", "missing_modules", "needs_extra", "require_extra"]
 
 EXTRAS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
@@ -33,6 +33,13 @@ def _message(extra: str, feature: str, missing: str) -> str:
         f'{missing!r}): pip install "flowwright[{extra}]" (from a checkout: pip install '
         f'"/path/to/flowwright[{extra}]")'
     )
+
+
+def extra_for(module: str) -> str | None:
+    """The extra that brings ``module`` (dotted names count by their top level), if any: the
+    first listed, so ``mcp`` is the ``mcp`` extra's rather than ``demo``'s."""
+    root = module.partition(".")[0]
+    return next((extra for extra, modules in EXTRAS.items() if root in modules), None)
 
 
 def missing_modules(extra: str) -> list[str]:

@@ -29,7 +29,8 @@ import pytest_asyncio
 from flowwright.context import SCOPE, Settings, Source, TestScope, entered
 from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
-from flowwright.errors import ServerStartError
+from flowwright.errors import MissingExtraError, ServerStartError
+from flowwright.extras import extra_for, require_extra
 from flowwright.server import FlowServer, RemoteServer
 
 # The client (websockets), the process runner and the simulator are imported where a fixture
@@ -273,6 +274,16 @@ class SessionServer:
         """A runner with its own log file and storage directory under the session's workdir."""
         from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
 
+        if not self.options.server_cmd:
+            # Checked here, not left to the child: its traceback would end the log tail, cut.
+            try:
+                require_extra(
+                    "demo",
+                    "the embedded reference server (no --flow-server-url or "
+                    "--flow-server-cmd given)",
+                )
+            except MissingExtraError as exc:
+                raise ServerStartError(str(exc)) from None
         name = name or f"server-{len(self._runners) + 1}"
         storage = self.workdir / name / "storage"
         storage.mkdir(parents=True, exist_ok=True)
@@ -507,6 +518,27 @@ def response_simulator() -> ResponseSimulator:
     from flowwright.simulator import ResponseSimulator
 
     return ResponseSimulator()
+
+
+_NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A test module that imports what an extra brings (``from playwright.async_api import
+    ...``), where that extra is missing: the error says which extra to install."""
+    if not report.failed:
+        return
+    found = _NO_MODULE.search(str(report.longrepr))
+    extra = extra_for(found.group(1)) if found else None
+    if found and extra:
+        report.sections.append(
+            (
+                "flowwright",
+                f"{found.group(1)!r} comes with flowwright's {extra!r} extra, which is not "
+                f'installed: pip install "flowwright[{extra}]" (from a checkout: pip install '
+                f'"/path/to/flowwright[{extra}]")',
+            )
+        )
 
 
 @pytest.hookimpl(wrapper=True)

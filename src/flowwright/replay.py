@@ -40,7 +40,10 @@ def parse_speed(value: str | float | None) -> float | None:
     pace. Raises ``ValueError`` otherwise."""
     if value is None or value == "max":
         return None
-    speed = float(value)
+    try:
+        speed = float(value)
+    except ValueError:
+        speed = 0.0  # not a number: refused below, in the same words as a bad number
     if not speed > 0 or speed == float("inf"):
         raise ValueError(f"speed must be a positive number or 'max', not {value!r}")
     return speed
@@ -206,5 +209,7 @@ class ReplayServer:
 
 def _json(connection: ServerConnection, status: HTTPStatus, body: Any) -> Response:
     response = connection.respond(status, json.dumps(body))
+    # respond() sets text/plain, and Headers' item assignment adds a header: replace it.
+    del response.headers["Content-Type"]
     response.headers["Content-Type"] = "application/json"
     return response

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -31,7 +32,13 @@ from flowwright_demo.corpus import Corpus, CorpusError
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM, create_llm
 from flowwright_demo.sessions import TOKEN_PARAM
-from flowwright_demo.settings import ConfigError, ServerSettings, default_conf_dir, load_settings
+from flowwright_demo.settings import (
+    ConfigError,
+    ServerSettings,
+    Settings,
+    default_conf_dir,
+    load_settings,
+)
 
 __all__ = ["main"]
 
@@ -72,7 +79,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--storage",
         type=Path,
         default=os.environ.get("FLOWWRIGHT_STORAGE") or None,
-        help="directory for session transcripts (default: $FLOWWRIGHT_STORAGE, else a temp dir)",
+        help="directory for session transcripts (default: $FLOWWRIGHT_STORAGE, else a temp dir, "
+        "removed at exit)",
     )
     parser.add_argument("--log-file", type=Path, help="write the server log to this file")
     parser.add_argument(
@@ -167,11 +175,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, CorpusError) as exc:
         print(f"flowwright-demo-server: configuration error: {exc}", file=sys.stderr)
         return CONFIG_ERROR
+    with contextlib.ExitStack() as stack:
+        chosen = args.storage or settings.server.storage
+        if not chosen:  # a directory of its own, removed at exit: nobody else knows its name
+            chosen = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="flowwright-demo-", ignore_cleanup_errors=True)
+            )
+        storage = Path(chosen).resolve()
+        storage.mkdir(parents=True, exist_ok=True)
+        return _serve(args, settings, corpus, llm, storage)
+
+
+def _serve(
+    args: argparse.Namespace, settings: Settings, corpus: Corpus, llm: LLM, storage: Path
+) -> int:
     server = settings.server
-    storage = Path(
-        args.storage or server.storage or tempfile.mkdtemp(prefix="flowwright-demo-")
-    ).resolve()
-    storage.mkdir(parents=True, exist_ok=True)
     log_file = args.log_file or (storage / server.log_file if server.log_file else None)
     _configure_logging(server, log_file)
     if args.mcp_stdio:

@@ -39,6 +39,35 @@ def test_prints_only_its_url_and_exits_0_on_sigterm(tmp_path: Path) -> None:
     assert "flowwright_demo = storage" in stderr, "the test config logs to stderr"
 
 
+def test_a_storage_directory_of_its_own_is_removed_at_exit(tmp_path: Path) -> None:
+    # Run as the README and the MCP guide run it (no --storage, no $FLOWWRIGHT_STORAGE): each
+    # run once left a flowwright-demo-* directory in the temp dir, hundreds a day.
+    env = {name: value for name, value in os.environ.items() if name != "FLOWWRIGHT_STORAGE"}
+    env["TMPDIR"] = str(tmp_path)
+    with subprocess.Popen(
+        DEFAULT_COMMAND, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+    ) as server:
+        try:
+            assert server.stdout is not None
+            assert server.stdout.readline().startswith("http://127.0.0.1:")
+            [storage] = tmp_path.iterdir()  # while it runs, its storage is there
+            assert storage.name.startswith("flowwright-demo-")
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=TIMEOUT) == 0
+        finally:
+            server.kill()
+    stdio = subprocess.run(  # the MCP server on stdio ends at the end of its input
+        [sys.executable, "-m", "flowwright_demo", "--mcp-stdio", "--config", "test"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        env=env,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert stdio.returncode == 0, stdio.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 async def test_shuts_down_cleanly_mid_flow(tmp_path: Path, sig: signal.Signals) -> None:
     server = start_server(tmp_path)

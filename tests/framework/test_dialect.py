@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,19 @@ def test_dialects_resolve_by_name_import_path_or_object() -> None:
         resolve_dialect("buttermilc")
     with pytest.raises(ValueError, match="is a mappingproxy, not a flowwright Dialect"):
         resolve_dialect("flowwright.dialect:DIALECTS")
+
+
+def test_a_dialect_module_not_on_the_path_names_the_pytest_setting() -> None:
+    # `pytest --flow-dialect mydialects:MINE` beside mydialects.py once said only
+    # "No module named 'mydialects'": the `pytest` command does not put the project on sys.path
+    expected = (
+        "cannot load dialect 'flowwright_no_such_dialects.mine:MINE': No module named "
+        "'flowwright_no_such_dialects' ('flowwright_no_such_dialects.mine' is not on sys.path: "
+        "for a module of your project, add 'pythonpath = .' to pytest's configuration, or "
+        "install it)"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(expected)}$"):
+        resolve_dialect("flowwright_no_such_dialects.mine:MINE")
 
 
 def test_the_sender_of_a_message_with_no_agent_info_is_its_payloads() -> None:

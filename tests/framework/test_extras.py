@@ -8,7 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from flowwright import MissingExtraError, extras
-from flowwright.extras import missing_modules, needs_extra, require_extra
+from flowwright.extras import extra_for, missing_modules, needs_extra, require_extra
 
 
 @pytest.fixture
@@ -43,3 +43,12 @@ def test_the_installed_extras_are_complete_here() -> None:
     for extra in extras.EXTRAS:
         assert missing_modules(extra) == [], extra
         require_extra(extra, "the dev environment")
+
+
+def test_the_extra_of_a_module_is_found_by_its_top_level() -> None:
+    assert extra_for("playwright.async_api") == "web"
+    assert extra_for("PIL") == "web"
+    assert extra_for("mcp") == "mcp"  # the extra of its own, not demo's
+    assert extra_for("starlette") == "demo"
+    assert extra_for("yaml.constructor") == "demo"
+    assert extra_for("numpy") is None

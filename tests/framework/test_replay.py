@@ -22,7 +22,7 @@ from flowwright import (
     ProtocolError,
 )
 from flowwright.recording import load_recording
-from flowwright.replay import ReplayServer
+from flowwright.replay import ReplayServer, parse_speed
 
 MOCK = Path(__file__).parents[1] / "data" / "buttermilk" / "mock-session.jsonl"
 QUESTION = "Is this post hate speech?"
@@ -110,11 +110,22 @@ async def test_rest_paths_answer_as_recorded(flow_replay: Replay) -> None:
 
     def get(path: str) -> dict[str, object]:
         with urllib.request.urlopen(server.base_url + path, timeout=5) as response:
+            # one Content-Type: a second (text/plain) one was sent too, and read first
+            assert response.headers.get_all("Content-Type") == ["application/json"], path
             return json.loads(response.read())  # type: ignore[no-any-return]
 
     assert await asyncio.to_thread(get, "/api/flows") == {"flow_choices": ["mock"]}
     assert (await asyncio.to_thread(get, "/health"))["status"] == "ok"
     assert "session_id" in await asyncio.to_thread(get, "/api/session")
+
+
+@pytest.mark.parametrize("speed", ["fast", "0", "-1", "inf"])
+def test_a_speed_that_is_not_a_positive_number_or_max_is_named(speed: str) -> None:
+    # "fast" once gave float()'s bare "could not convert string to float: 'fast'"
+    with pytest.raises(
+        ValueError, match=rf"^speed must be a positive number or 'max', not '{speed}'$"
+    ):
+        parse_speed(speed)
 
 
 def test_a_recording_with_a_bad_line_names_file_and_line(tmp_path: Path) -> None:

@@ -198,6 +198,27 @@ def test_core_only_every_plugin_loads_flows_run_and_extras_are_named(
     assert 'flowwright web: not installed (UI tests need pip install "flowwright[web]")' in (
         result.stdout
     )
+    # getting-started's first test names no server: the embedded one, which needs "demo".
+    # Its failure once read "server exited during start-up (exit code 1)", the cause cut off.
+    embedded = core.pytest("test_quickstart.py")
+    assert embedded.returncode == 1, embedded.stdout + embedded.stderr
+    assert (
+        "\nflowwright.ServerStartError: the embedded reference server (no --flow-server-url or "
+        '--flow-server-cmd given) needs the "demo" extra, which is not installed (no module '
+        "named 'starlette'): pip install \"flowwright[demo]\""
+    ) in embedded.stdout, embedded.stdout
+    # the README's UI test imports Playwright itself: its bare ModuleNotFoundError gets a hint
+    (core.project / "test_ui.py").write_text(
+        sample(README, "async def test_osb_through_the_ui"), encoding="utf-8"
+    )
+    ui = core.pytest("test_ui.py")
+    assert ui.returncode == 2, ui.stdout + ui.stderr
+    assert re.search(
+        r"E   ModuleNotFoundError: No module named 'playwright'\n-+ flowwright -+\n"
+        r"'playwright' comes with flowwright's 'web' extra, which is not installed: "
+        r'pip install "flowwright\[web\]"',
+        ui.stdout,
+    ), ui.stdout
 
     mcp = core.python("-c", "from flowwright.mcp import FlowMCPClient")
     assert mcp.returncode == 1

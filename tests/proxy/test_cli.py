@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,21 @@ def test_fault_specs_read_as_the_python_calls_they_stand_for() -> None:
         parse_fault("explode")
     with pytest.raises(ValueError, match="fault 'drop sideways=1'"):
         parse_fault("drop sideways=1")
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [  # each once said "'<' not supported between instances of 'str' and 'int'"
+        ("delay abc", "fault 'delay abc': seconds must be a number, not 'abc'"),
+        ("delay 1 jitter=x", "fault 'delay 1 jitter=x': jitter must be a number, not 'x'"),
+        ("drop count=one", "fault 'drop count=one': count must be a number, not 'one'"),
+        ("throttle fast", "fault 'throttle fast': bytes_per_second must be a number, not 'fast'"),
+    ],
+)
+def test_a_fault_given_a_word_for_a_number_says_which(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        parse_fault(spec)
+    assert str(parse_fault("corrupt truncate type=research_result")).startswith("corrupt(")
 
 
 def test_a_bad_fault_or_target_is_a_usage_error() -> None:
