@@ -7,7 +7,9 @@ for bad input; resume with a replay buffer) unless told to break one:
 
 ``silent-unknown-flow`` sends nothing for a flow it does not have, ``drop-second-run`` drops
 the socket on a second run_flow, ``ignore-halt`` accepts halt and does nothing — three things
-a real Buttermilk server was seen to do. It prints its URL once it listens.
+a real Buttermilk server was seen to do. Besides ``osb`` it has ``endless``, a flow that
+never ends by itself (as Buttermilk's ``mock``): its agent reports until the session's last
+socket closes. It prints its URL once it listens.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from websockets.http11 import Request, Response
 from flowwright.protocol import AgentInfo, envelope
 
 DEVIATIONS = ("silent-unknown-flow", "drop-second-run", "ignore-halt")
+FLOWS = ("osb", "endless")
 MAX_FRAME = 64 * 1024
 HOST = AgentInfo(agent_id="host", role="host")
 
@@ -72,7 +75,7 @@ class PlantedServer:
         if path == "/health":
             return _json(200, {"status": "ok"})
         if path == "/api/flows":
-            return _json(200, {"flow_choices": ["osb"]})
+            return _json(200, {"flow_choices": list(FLOWS)})
         return _json(404, {"error": f"no such page {path}"})
 
     async def handle(self, socket: ServerConnection) -> None:
@@ -142,18 +145,19 @@ class PlantedServer:
         if not flow:
             await session.error("invalid run_flow: flow: Field required")
             return 0
-        if flow != "osb":
+        if flow not in FLOWS:
             if "silent-unknown-flow" not in self.deviations:
-                await session.error(f"unknown flow {flow!r} (available: osb)")
+                await session.error(f"unknown flow {flow!r} (available: {', '.join(FLOWS)})")
             return 0
         if runs and "drop-second-run" in self.deviations:
             socket.transport.abort()
             return 0
         if session.run is not None and not session.run.done():
-            await session.error("a flow ('osb') is already running in this session")
+            await session.error("a flow is already running in this session")
             return 0
         session.answers = asyncio.Queue()
-        session.run = asyncio.create_task(self.osb(session, str(message.get("prompt", ""))))
+        run = self.osb if flow == "osb" else self.endless
+        session.run = asyncio.create_task(run(session, str(message.get("prompt", ""))))
         return 1
 
     async def answer(self, session: Session, message: dict[str, Any]) -> None:
@@ -171,6 +175,15 @@ class PlantedServer:
             await session.error("nothing is awaiting an answer right now")
             return
         session.answers.put_nowait(message)
+
+    async def endless(self, session: Session, prompt: str) -> None:
+        agent = AgentInfo(agent_id="judge-1", role="judge")
+        await session.send("system_message", {"source": "orchestrator", "content": "started"})
+        report = 0
+        while session.sockets:  # no end of its own: it stops when nobody listens
+            report += 1
+            await session.send("chat_message", {"content": f"report {report} on {prompt!r}"}, agent)
+            await asyncio.sleep(0.005)
 
     async def osb(self, session: Session, prompt: str) -> None:
         await session.send(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from flowwright import settings
 from flowwright.conformance import RULES
 from tests.conformance.conftest import Planted
 from tests.report.page import read_page
@@ -100,6 +101,27 @@ def test_a_planted_deviation_fails_its_rule_by_name(
     assert rows.pop(rule) == "FAIL"
     assert set(rows.values()) == {"pass"}
     result.stdout.fnmatch_lines([f"{rule}: {said}*"])  # the failure's first line
+
+
+def test_a_flow_that_never_ends_is_checked_on_what_it_sent(
+    suite: pytest.Pytester, planted: Planted
+) -> None:
+    """Isolation and unique ids look at a run's first messages when it does not end (as
+    Buttermilk's mock flow never does), instead of waiting out the timeout and failing."""
+    server = planted()
+    checks = "-k", "sessions_messages_reach_only or no_two_messages_share"
+    result = suite.runpytest_subprocess(
+        *SUITE, *QUICK, "--flow-server-url", server.ws_url, "--conformance-flow", "endless", *checks
+    )
+    result.assert_outcomes(passed=2)
+    assert table(result.stdout.str()) == {"sessions-isolated": "pass", "unique-ids": "pass"}
+    result.stdout.fnmatch_lines(
+        [
+            "sessions-isolated *pass      a run of * messages (the first 20; it had not ended)*",
+            "unique-ids *pass      * message ids, all distinct (the first 20; it had not ended)*",
+        ]
+    )
+    assert result.duration < 30 * settings.timeout_factor / 2  # decided, not waited out
 
 
 def test_two_shards_merge_into_one_report_with_one_table(

@@ -33,6 +33,11 @@ __all__ = ["PROBE_TYPE", "Checker", "ProbeClient"]
 PROBE_TYPE = "flowwright_conformance_probe"
 """The message type no server knows, sent to see that a socket is still answered."""
 
+SAMPLE = 20
+"""How many messages of a run the checks of its traffic (isolation, unique ids) look at when
+the flow has not ended by then: enough to see a leak or a repeat, and a flow that never ends
+(Buttermilk's ``mock``) is checked on what it sent instead of timing out."""
+
 
 class ProbeClient(FlowTestClient):
     """A flowwright client for checks: error messages are answers, and a socket can be pinged."""
@@ -149,6 +154,30 @@ class Checker:
         except (FlowTimeoutError, WaitAbortedError) as exc:
             self.violated(f"the flow {self.flow!r} did not run to its end: {exc.message}")
         return start
+
+    async def run_traffic(self, client: ProbeClient) -> tuple[int, str]:
+        """Run the flow, confirming every prompt, until it ends or has sent :data:`SAMPLE`
+        messages; returns the seq it started after and how the run was cut short, if it was.
+        A run that sends nothing at all is a violation."""
+        __tracebackhide__ = True
+        start = (await self.start(client)).seq - 1
+
+        def enough(message: Message) -> bool:
+            if message.direction != "received":
+                return False
+            so_far = [m for m in self.received(client, start) if m.seq <= message.seq]
+            return message.is_flow_completed or len(so_far) >= SAMPLE
+
+        try:
+            async with ResponseSimulator().attached(client):
+                end = await client.wait_for(
+                    enough, since=start, description=f"the end of the flow or {SAMPLE} messages"
+                )
+        except (FlowTimeoutError, WaitAbortedError) as exc:
+            if not self.received(client, start):
+                self.violated(f"the flow {self.flow!r} sent nothing: {exc.message}")
+            return start, f" (the flow neither ended nor sent {SAMPLE} messages: {exc.message})"
+        return start, "" if end.is_flow_completed else f" (the first {SAMPLE}; it had not ended)"
 
     async def settle(self, client: ProbeClient) -> None:
         """Let the server finish what it is sending: a probe after it is answered (or the
