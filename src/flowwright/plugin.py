@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shlex
 import shutil
 import socket
 import tempfile
 import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -28,9 +26,10 @@ import pytest_asyncio
 
 from flowwright.context import SCOPE, Settings, Source, TestScope, entered
 from flowwright.diagnostics import TRANSCRIPT_SECTION
-from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
+from flowwright.dialect import resolve_dialect
 from flowwright.errors import MissingExtraError, ServerStartError
 from flowwright.extras import extra_for, require_extra
+from flowwright.options import Options, declare_options, read_options
 from flowwright.server import FlowServer, RemoteServer
 
 # The client (websockets), the process runner and the simulator are imported where a fixture
@@ -65,153 +64,10 @@ _MARKER_OPTIONS = (
     "allow_malformed",
     "keep_messages",
 )
-_URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
-
-
-@dataclass(frozen=True)
-class Options:
-    """The plugin's validated settings (command line first, then ini)."""
-
-    server_url: str | None
-    server_cmd: tuple[str, ...] | None
-    timeout: float
-    timeout_factor: float
-    dialect: Dialect = FLOWWRIGHT
-    record_dir: Path | None = None
-    keep_messages: int | None = None
-
-    def describe_server(self) -> str:
-        if self.server_url:
-            return self.server_url
-        if self.server_cmd:
-            return shlex.join(self.server_cmd)
-        return "embedded reference server (started on first use)"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("flowwright", "flowwright: agent flow testing")
-    options = [
-        (
-            "--flow-server-url",
-            "flow_server_url",
-            "use a running flow server at this URL (ws://host:port) instead of starting one",
-        ),
-        (
-            "--flow-server-cmd",
-            "flow_server_cmd",
-            "command that starts the server under test; '{port}' is replaced by a free port, "
-            "otherwise the server must print its http://host:port URL on stdout",
-        ),
-        (
-            "--flow-timeout",
-            "flow_timeout",
-            "default timeout of every wait, in seconds (default 30)",
-        ),
-        (
-            "--flow-timeout-factor",
-            "flow_timeout_factor",
-            "multiply every timeout by this positive number, for slow machines (default 1)",
-        ),
-        (
-            "--flow-record",
-            "flow_record",
-            "write each test's flow sessions to this directory as JSONL recordings "
-            "(replay them with 'flowwright replay FILE')",
-        ),
-        (
-            "--flow-keep-messages",
-            "flow_keep_messages",
-            "hold at most this many messages per stream in memory, spilling older ones to a "
-            "JSONL file (waits and reports still see them all): for very long runs",
-        ),
-        (
-            "--flow-dialect",
-            "flow_dialect",
-            "how the server under test speaks: 'flowwright' (default), 'buttermilk', or "
-            "'package.module:NAME' for a Dialect of your own",
-        ),
-    ]
-    for flag, name, help_text in options:
-        group.addoption(flag, dest=name, default=None, help=help_text)
-        parser.addini(name, help=help_text, default=None)
-
-
-def _read_options(config: pytest.Config) -> Options:
-    def get(name: str) -> str | None:
-        value = config.getoption(name)
-        return value if value is not None else config.getini(name) or None
-
-    url, cmd = get("flow_server_url"), get("flow_server_cmd")
-    if url and cmd:
-        raise pytest.UsageError(
-            "--flow-server-url and --flow-server-cmd exclude each other: give one of them"
-        )
-    if url and not url.startswith(_URL_SCHEMES):
-        raise pytest.UsageError(
-            f"--flow-server-url {url!r} is not a URL: it must start with one of "
-            f"{', '.join(_URL_SCHEMES)}"
-        )
-    command = tuple(shlex.split(cmd)) if cmd else None
-    if cmd is not None and not command:
-        raise pytest.UsageError(
-            "--flow-server-cmd is empty: give the command that starts the server"
-        )
-    if command and shutil.which(command[0]) is None:
-        where = "is not an executable file" if "/" in command[0] else "is not on PATH"
-        raise pytest.UsageError(f"--flow-server-cmd: {command[0]!r} {where}")
-    try:
-        dialect = resolve_dialect(get("flow_dialect"))
-    except ValueError as exc:
-        raise pytest.UsageError(f"--flow-dialect: {exc}") from None
-    return Options(
-        server_url=url,
-        server_cmd=command,
-        timeout=_positive(get("flow_timeout"), "--flow-timeout", default=30.0),
-        timeout_factor=_positive(get("flow_timeout_factor"), "--flow-timeout-factor", default=1.0),
-        dialect=dialect,
-        record_dir=_record_dir(config, get("flow_record")),
-        keep_messages=_count(get("flow_keep_messages"), "--flow-keep-messages"),
-    )
-
-
-def _count(value: str | None, flag: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise pytest.UsageError(f"{flag} must be a positive whole number, not {value!r}")
-    return number
-
-
-def _record_dir(config: pytest.Config, value: str | None) -> Path | None:
-    """``--flow-record`` relative to where pytest was started (the ini's own directory for
-    the ini setting); refused if it names a file."""
-    if not value:
-        return None
-    base = config.invocation_params.dir
-    if config.getoption("flow_record") is None and config.inipath is not None:
-        base = config.inipath.parent
-    path = base / value
-    if path.exists() and not path.is_dir():
-        raise pytest.UsageError(f"--flow-record {str(path)!r} is a file, not a directory")
-    return path
-
-
-def _positive(value: str | None, flag: str, *, default: float) -> float:
-    if value is None:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not number > 0 or number == float("inf"):
-        raise pytest.UsageError(
-            f"{flag} must be a positive number of seconds or factor (e.g. 2 or 0.5), not {value!r}"
-        )
-    return number
+    declare_options(parser)
 
 
 class SessionServer:
@@ -329,7 +185,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     if hasattr(config, "workerinput"):  # a pytest-xdist worker
         _quiet_orphaned_worker()
-    options = _read_options(config)
+    options = read_options(config)
     session = SessionServer(options)
     config.stash[_session_key] = session
     # The session's scope: what runs outside any test (session fixtures, hooks) sees the

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 
 from flowwright.context import SCOPE, current
+from flowwright.options import add_options, option
 from flowwright.report import attach
 
 if TYPE_CHECKING:  # the rules and the baseline: imported in a run that has checks
@@ -71,7 +72,7 @@ _rows_key = pytest.StashKey[list[Row]]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("flowwright-conformance", "flowwright: protocol conformance")
-    for flag, name, help_text in (
+    options = [
         (
             "--conformance-baseline",
             "conformance_baseline",
@@ -101,15 +102,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "conformance_oversize_bytes",
             "size of the oversize-frame probe in bytes (default 262144)",
         ),
-    ):
-        group.addoption(flag, dest=name, default=None, help=help_text)
-        parser.addini(name, help=help_text, default=None)
+    ]
+    add_options(parser, group, options)
 
 
 def _read(config: pytest.Config) -> ConformanceOptions:
     def get(name: str) -> str | None:
-        value = config.getoption(name)
-        return value if value is not None else config.getini(name) or None
+        return option(config, name)
 
     options = ConformanceOptions()
     if path := get("conformance_baseline"):

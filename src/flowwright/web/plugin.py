@@ -26,6 +26,7 @@ import pytest_asyncio
 from flowwright.context import TestScope, current
 from flowwright.errors import BrowserNotFoundError
 from flowwright.extras import missing_modules
+from flowwright.options import add_options, option
 from flowwright.report.record import attach
 from flowwright.server import FlowServer
 from flowwright.web.browser import CONTEXT_OPTIONS, find_chromium
@@ -94,9 +95,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             "assertions their actual/expected/diff images (default: test-results)",
         ),
     ]
-    for flag, name, help_text in options:
-        group.addoption(flag, dest=name, default=None, help=help_text)
-        parser.addini(name, help=help_text, default=None)
+    add_options(parser, group, options)
     help_text = "rewrite screenshot baselines instead of comparing with them"
     group.addoption(
         "--update-snapshots",
@@ -109,9 +108,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
-    def get(name: str) -> Any:
-        value = config.getoption(name)
-        return value if value is not None else config.getini(name) or None
+    def get(name: str) -> str | None:
+        return option(config, name)
 
     chromium, axe, output = get("flow_chromium"), get("flow_axe_script"), get("flow_output_dir")
     ui_url, ui_sockets = get("flow_ui_url"), get("flow_ui_sockets")
@@ -145,7 +143,9 @@ def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
         axe_script=axe,
         ui_url=ui_url,
         ui_sockets=ui_sockets,
-        update_snapshots=bool(get("update_snapshots")),
+        update_snapshots=bool(
+            config.getoption("update_snapshots") or config.getini("update_snapshots")
+        ),
     )
     return settings, output_root
 
