@@ -20,7 +20,13 @@ __all__ = ["Match", "Matcher"]
 
 
 class Matcher(Protocol):
-    """Anything that says yes or no to a message; ``str(matcher)`` should describe it."""
+    """Anything that says yes or no to a message; ``str(matcher)`` should describe it.
+
+    A matcher may also carry the two hints :class:`Match` has, read by the waiter when
+    present: ``categories`` (a ``frozenset`` of the categories it can accept, so a wait looks
+    at no other message) and ``near`` (a ``Message -> bool`` naming the near misses a failed
+    wait shows in full). Optional, so any plain function is a matcher.
+    """
 
     def __call__(self, message: Message, /) -> bool: ...
 

@@ -423,7 +423,7 @@ def _shown_by(error: BaseException | None) -> tuple[object, int] | None:
         seen.add(id(error))
         shown = getattr(error, "shown", None)
         if shown is not None:
-            return shown  # type: ignore[no-any-return]
+            return shown  # type: ignore[no-any-return]  # getattr's Any; typed in errors.py
         if isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
             error = error.exceptions[0]
         else:

@@ -1,9 +1,12 @@
 """FlowStream: the waits and queries every source of flow messages offers.
 
-A source — the test's own WebSocket (:class:`~flowwright.client.FlowTestClient`), or a
-browser page's socket — appends frames to one collector; this class gives it the lifecycle
-waits, all through one :class:`FlowEventWaiter`. A wait matches messages since the source's
-last *action* (the last frame sent) unless told otherwise, so a fast answer is never missed.
+A source — the test's own WebSocket (:class:`~flowwright.client.FlowTestClient`), a browser
+page's sockets (:class:`~flowwright.web.flow.UIFlow`), a proxy's traffic
+(:class:`~flowwright.proxy.FlowProxy`), an MCP session
+(:class:`~flowwright.mcp.FlowMCPClient`) — appends frames to one collector; this class gives
+it the lifecycle waits, all through one :class:`FlowEventWaiter`. A wait matches messages
+since the source's last *action* (the last frame sent) unless told otherwise, so a fast answer
+is never missed.
 """
 
 from __future__ import annotations
@@ -154,6 +157,7 @@ class FlowStream:
                 message.from_agent(name) for name in expected
             )
 
+        # The waiter's optional hints (see Matcher); a function has no declared slot for them.
         is_result.near = near  # type: ignore[attr-defined]
         is_result.categories = _WORK  # type: ignore[attr-defined]
 
@@ -178,6 +182,7 @@ class FlowStream:
         def flow_completed(message: Message) -> bool:
             return message.is_flow_completed
 
+        # The waiter's optional hint (see Matcher): look at the flow's ends only.
         flow_completed.categories = self.dialect.end_categories  # type: ignore[attr-defined]
 
         return await self.wait_for(

@@ -147,6 +147,7 @@ class FlowReport:
         report = yield
         scope = item.stash.get(SCOPE, None)  # the test's own: its streams and attachments
         if self.recording and report.when == "teardown" and scope is not None:
+            # An attribute of our own on pytest's report: xdist carries it to the controller.
             report.flowwright = flow_data(scope)  # type: ignore[attr-defined]
         return report
 
