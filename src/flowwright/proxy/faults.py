@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar, Literal, TypeVar
 
+from flowwright.match import Match
 from flowwright.message import Message
 from flowwright.protocol import Category
 
@@ -161,7 +162,14 @@ class FrameFault(Fault):
             raise ValueError(f"skip must be 0 or more, not {self.skip}")
         if self.category is not None:
             self.category = Category(self.category)
-        self._regex = re.compile(self.pattern, re.IGNORECASE) if self.pattern else None
+        self._match = Match(
+            category=self.category,
+            type=self.type,
+            agent=self.agent,
+            pattern=self.pattern or None,
+            where=self.where,
+            direction="any",  # ``side`` says whose frames
+        )
 
     @property
     def exhausted(self) -> bool:
@@ -176,13 +184,7 @@ class FrameFault(Fault):
             return False
         if self.path is not None and self.path not in path:
             return False
-        return (
-            (self.category is None or message.category == self.category)
-            and (self.type is None or message.type == self.type)
-            and (self.agent is None or message.from_agent(self.agent))
-            and (self._regex is None or bool(self._regex.search(message.content)))
-            and (self.where is None or bool(self.where(message)))
-        )
+        return self._match(message)
 
     def take(self, message: Message, path: str = "") -> bool:
         """Whether this fault acts on ``message`` (it matches and the budget allows); counts."""
