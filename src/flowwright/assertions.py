@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 
 from flowwright.collector import MessageCollector
+from flowwright.match import as_regex
 from flowwright.message import Message
 from flowwright.protocol import Category
 from flowwright.stream import FlowStream
@@ -30,7 +31,7 @@ def assert_result(
     """
     __tracebackhide__ = True
     candidates = list(results)
-    regex = _regex(matches)
+    regex = None if matches is None else as_regex(matches)
     needle = contains.lower() if contains is not None else None
     for message in candidates:
         if agent is not None and not message.from_agent(agent):
@@ -56,8 +57,7 @@ def assert_said(
     matches ``pattern``; ``AssertionError`` listing each candidate in full otherwise."""
     __tracebackhide__ = True
     collector = source.collector if isinstance(source, FlowStream) else source
-    regex = _regex(pattern)
-    assert regex is not None
+    regex = as_regex(pattern)
     candidates = collector.filter(category=category, agent=agent, since=since)
     for message in candidates:
         if regex.search(message.content):
@@ -65,12 +65,6 @@ def assert_said(
     kind = f"{category} message" if category else "message"
     wanted = f"no {kind}{f' from {agent!r}' if agent else ''} matches /{regex.pattern}/"
     raise AssertionError(_report(wanted, candidates, None))
-
-
-def _regex(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
-    if pattern is None or isinstance(pattern, re.Pattern):
-        return pattern
-    return re.compile(pattern, re.IGNORECASE)
 
 
 def _describe(agent: str | None, contains: str | None, regex: re.Pattern[str] | None) -> str:

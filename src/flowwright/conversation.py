@@ -6,11 +6,11 @@ between), so it describes any run — driven by a simulator, by hand, or by a br
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from flowwright.match import as_regex
 from flowwright.message import Message
 from flowwright.protocol import Category
 
@@ -156,7 +156,7 @@ class Conversation:
 
     def mentions(self, pattern: str) -> list[int]:
         """The turns whose answer matches ``pattern`` (a case-insensitive regex)."""
-        regex = re.compile(pattern, re.IGNORECASE)
+        regex = as_regex(pattern)
         return [turn.index for turn in self.turns if regex.search(turn.answer)]
 
     def __str__(self) -> str:

@@ -16,7 +16,13 @@ from typing import Literal, Protocol
 from flowwright.message import Direction, Message
 from flowwright.protocol import Category
 
-__all__ = ["Match", "Matcher"]
+__all__ = ["Match", "Matcher", "as_regex"]
+
+
+def as_regex(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
+    """A pattern as every ``pattern=`` in flowwright reads it: text is a case-insensitive
+    regex (what a person means by "mentions proceed"); a compiled one keeps its own flags."""
+    return re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern
 
 
 class Matcher(Protocol):
@@ -46,7 +52,7 @@ class Match:
 
     def __post_init__(self) -> None:
         if isinstance(self.pattern, str):
-            object.__setattr__(self, "pattern", re.compile(self.pattern, re.IGNORECASE))
+            object.__setattr__(self, "pattern", as_regex(self.pattern))
 
     def __call__(self, message: Message, /) -> bool:
         return (

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from flowwright.errors import NoReplyError, WaitAbortedError
-from flowwright.match import Match
+from flowwright.match import Match, as_regex
 from flowwright.message import Message
 from flowwright.protocol import Category, ManagerResponse
 
@@ -163,7 +163,7 @@ class ResponseSimulator:
         self, pattern: str | re.Pattern[str], reply: Responder, *, times: int | None = None
     ) -> Self:
         """Answer prompts whose text matches ``pattern`` (case-insensitive) with ``reply``."""
-        self._rules.append(_Rule(_compile(pattern), reply, times))
+        self._rules.append(_Rule(as_regex(pattern), reply, times))
         return self
 
     def script(self, *steps: Responder | tuple[str | re.Pattern[str], Responder]) -> Self:
@@ -171,7 +171,7 @@ class ResponseSimulator:
         for step in steps:
             if isinstance(step, tuple):
                 pattern, reply = step
-                self._script.append(_Rule(_compile(pattern), reply, times=1))
+                self._script.append(_Rule(as_regex(pattern), reply, times=1))
             else:
                 self._script.append(_Rule(None, step, times=1))
         return self
@@ -237,7 +237,3 @@ class ResponseSimulator:
                 f"no script step or rule matches and there is no default"
             )
         return _Rule(None, self.default), "default"
-
-
-def _compile(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE) if isinstance(pattern, str) else pattern

@@ -12,6 +12,7 @@ from typing import Any
 
 from mcp.types import Tool
 
+from flowwright.match import as_regex
 from flowwright.mcp.client import FlowMCPClient
 from flowwright.mcp.results import ToolResult
 
@@ -100,7 +101,7 @@ async def assert_tool_error(
             f"(is_error) was expected. It returned: {result.text or result.structured!r}"
         )
     if match is not None:
-        regex = re.compile(match, re.IGNORECASE) if isinstance(match, str) else match
+        regex = as_regex(match)
         if not regex.search(result.text):
             raise AssertionError(
                 f"tools/call {name!r} failed as expected, but its error does not match "
