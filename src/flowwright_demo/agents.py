@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from flowwright.protocol import (
     AgentInfo,
@@ -171,11 +173,13 @@ class Host(Agent):
         return self._chat(text).message
 
 
-AGENT_TYPES: dict[Role, type[Agent]] = {
-    "researcher": Researcher,
-    "policy_analyst": PolicyAnalyst,
-    "assistant": Assistant,
-}
+AGENT_TYPES: Mapping[Role, type[Agent]] = MappingProxyType(
+    {
+        "researcher": Researcher,
+        "policy_analyst": PolicyAnalyst,
+        "assistant": Assistant,
+    }
+)
 """The class behind each role a flow's YAML may name."""
 
 

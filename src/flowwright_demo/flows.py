@@ -8,8 +8,9 @@ A run started with no question (Buttermilk's UI sends none) asks for it first.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from flowwright.protocol import ManagerResponse, UIPrompt
 from flowwright_demo.agents import Task
@@ -173,5 +174,6 @@ async def chat(run: FlowRun) -> None:
             return
 
 
-FLOWS: dict[str, Flow] = {"pipeline": pipeline, "chat": chat}
-"""The logic behind each ``kind`` in ``conf/flows/*.yaml``."""
+FLOWS: Mapping[str, Flow] = MappingProxyType({"pipeline": pipeline, "chat": chat})
+"""The logic behind each ``kind`` in ``conf/flows/*.yaml`` (read-only: a server process serves
+many sessions, and none may change what another runs)."""

@@ -8,7 +8,8 @@ terms with the question: relevant, cited, reproducible, and fast enough for any 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Literal, Protocol, TypedDict, get_args, runtime_checkable
 
 from flowwright_demo.corpus import Corpus
@@ -280,7 +281,9 @@ def _answer_question(question: str, policy_text: str) -> tuple[list[str], str]:
 
 # --------------------------------------------------------------------------- factory
 
-_MODELS: dict[str, Callable[[Corpus], LLM]] = {"deterministic": DeterministicLLM}
+_MODELS: Mapping[str, Callable[[Corpus], LLM]] = MappingProxyType(
+    {"deterministic": DeterministicLLM}
+)
 
 
 def create_llm(name: str, corpus: Corpus) -> LLM:
