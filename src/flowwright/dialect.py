@@ -63,7 +63,9 @@ _STANDARD_TYPES: Mapping[str, Category] = MappingProxyType(
         "differences": Category.RESULT,
     }
 )
-"""Buttermilk's wire types and their meaning; the reference server speaks the same ones."""
+"""Buttermilk's wire types and their meaning; the reference server speaks the same ones.
+Spelled out rather than read from ``protocol.MessageType``: this module is loaded at pytest's
+configure time, in every process, and must not pull in pydantic."""
 
 
 def _flow_completed(envelope: Envelope) -> bool:

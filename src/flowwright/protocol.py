@@ -1,4 +1,4 @@
-"""The wire protocol, as pure data: pydantic v2 models, parsing and categorising. No I/O.
+"""The wire protocol, as pure data: pydantic v2 models, tolerant parsing, builders. No I/O.
 
 Both sides import this module — the framework to read what a server sends, the reference
 server to build what it sends — so there is one definition of every message. The prose
@@ -7,8 +7,9 @@ reference is ``docs/protocol.md``; a test checks its samples against these model
 Server → client frames are *envelopes* (:class:`Envelope`) with the payload under ``outputs``.
 Parsing is tolerant on purpose: a real Buttermilk server sends ``outputs`` as a plain string
 at times, omits ``preview`` and ``agent_info``, and uses types nobody listed; such frames are
-kept and categorised, never rejected. Only a frame that is not a JSON object with a string
-``type`` is :class:`Malformed`.
+kept, never rejected. Only a frame that is not a JSON object with a string ``type`` is
+:class:`Malformed`. What a frame *means* (its :class:`Category`) is the dialect's to say
+(:mod:`flowwright.dialect`), not this module's.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ RESULT_TYPES = frozenset(
         MessageType.DIFFERENCES,
     }
 )
-"""Types that carry an agent's work product (categorised :attr:`Category.RESULT`)."""
+"""Types that carry an agent's work product (the built-in dialects' :attr:`Category.RESULT`)."""
 
 
 # --------------------------------------------------------------------------- payloads
