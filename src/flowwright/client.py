@@ -226,7 +226,7 @@ class FlowTestClient(FlowStream):
         self._ws.abort()
 
     async def close(self) -> None:
-        """Close the connection and stop the reader; safe to call twice.
+        """Close the connection (a clean closing handshake); safe to call twice.
 
         Where the dialect says a server's flows outlive their socket (``halt_on_close``), a
         flow still running is halted first.
