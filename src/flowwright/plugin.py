@@ -1,43 +1,38 @@
 """The flowwright pytest plugin (registered through the ``pytest11`` entry point).
 
-It owns the session's server — the embedded reference server started on first use, a
-``--flow-server-cmd`` process, or a running ``--flow-server-url`` — and exposes it through
-fixtures and through the test's scope (:mod:`flowwright.context`), so ``FlowTestClient.create()``
-works in a test that asks for no fixture at all. A failing test's report ends with the
-transcript of every client it opened.
+It owns the session's server (:mod:`flowwright.session_server`: the embedded reference
+server started on first use, a ``--flow-server-cmd`` process, or a running
+``--flow-server-url``) and exposes it through fixtures and through the test's scope
+(:mod:`flowwright.context`), so ``FlowTestClient.create()`` works in a test that asks for no
+fixture at all. A failing test's report ends with the transcript of every client it opened.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-import shutil
-import socket
-import tempfile
-import threading
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import pytest
 import pytest_asyncio
 
-from flowwright.context import SCOPE, Settings, Source, TestScope, entered
+from flowwright.context import SCOPE, Source, TestScope, entered
 from flowwright.diagnostics import TRANSCRIPT_SECTION
 from flowwright.dialect import resolve_dialect
-from flowwright.errors import MissingExtraError, ServerStartError
-from flowwright.extras import extra_for, require_extra
-from flowwright.options import Options, declare_options, read_options
-from flowwright.server import FlowServer, RemoteServer
+from flowwright.errors import ServerStartError
+from flowwright.extras import extra_for
+from flowwright.options import declare_options, read_options
+from flowwright.server import FlowServer
+from flowwright.session_server import SessionServer
 
-# The client (websockets), the process runner and the simulator are imported where a fixture
+# The client (websockets), the replay and the simulator are imported where a fixture
 # or hook uses them: every pytest process loads this plugin, an xdist controller never does.
 if TYPE_CHECKING:
     from flowwright.client import FlowTestClient
     from flowwright.replay import ReplayServer
-    from flowwright.runner import TestFlowRunner
     from flowwright.simulator import ResponseSimulator
 
 __all__ = [
@@ -68,104 +63,6 @@ _MARKER_OPTIONS = (
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     declare_options(parser)
-
-
-class SessionServer:
-    """The session's one server, started on first use from any thread, stopped at the end."""
-
-    def __init__(self, options: Options) -> None:
-        self.options = options
-        self.workdir = Path(tempfile.mkdtemp(prefix="flowwright-"))
-        self._server: FlowServer | None = None
-        self._lock = threading.Lock()
-        self._runners: list[TestFlowRunner] = []
-        self.settings = Settings(
-            timeout=options.timeout,
-            timeout_factor=options.timeout_factor,
-            dialect=options.dialect,
-            server=self.get,
-            keep_messages=options.keep_messages,
-        )
-        """The run's settings, before any test's marker."""
-        self._failed: tuple[str, str] | None = None  # (the test that saw it, the first line)
-        self.current_test = "(no test)"
-        self.keep = True
-        """Whether :attr:`workdir` outlives the session: until it is known to have passed."""
-
-    def get(self) -> FlowServer:
-        """The server, started (or, for ``--flow-server-url``, checked) on first use.
-
-        A server that fails to start is reported once, in full, to the test that asked first;
-        every later test gets one line pointing there.
-        """
-        __tracebackhide__ = True
-        with self._lock:
-            if self._failed is not None:
-                test, cause = self._failed
-                raise ServerStartError(
-                    f"the session's server failed to start (see {test}): {cause}"
-                )
-            if self._server is None:
-                try:
-                    self._server = self._start()
-                except ServerStartError as error:
-                    self._failed = (self.current_test, error.message)
-                    raise
-            return self._server
-
-    def _start(self) -> FlowServer:
-        if not self.options.server_url:
-            return self.new_runner("session").start()
-        server = RemoteServer(self.options.server_url)
-        host, port = _host_port(server.base_url)
-        try:
-            socket.create_connection((host, port), timeout=5).close()
-        except OSError as exc:
-            raise ServerStartError(
-                f"nothing answers at {self.options.server_url} (--flow-server-url): {exc}"
-            ) from None
-        return server
-
-    def new_runner(self, name: str | None = None) -> TestFlowRunner:
-        """A runner with its own log file and storage directory under the session's workdir."""
-        from flowwright.runner import DEFAULT_COMMAND, TestFlowRunner
-
-        if not self.options.server_cmd:
-            # Checked here, not left to the child: its traceback would end the log tail, cut.
-            try:
-                require_extra(
-                    "demo",
-                    "the embedded reference server (no --flow-server-url or "
-                    "--flow-server-cmd given)",
-                )
-            except MissingExtraError as exc:
-                raise ServerStartError(str(exc)) from None
-        name = name or f"server-{len(self._runners) + 1}"
-        storage = self.workdir / name / "storage"
-        storage.mkdir(parents=True, exist_ok=True)
-        runner = TestFlowRunner(
-            self.options.server_cmd or DEFAULT_COMMAND,
-            log_path=self.workdir / name / "server.log",
-            env={"FLOWWRIGHT_STORAGE": str(storage)},
-            startup_timeout=30.0 * self.options.timeout_factor,
-        )
-        self._runners.append(runner)
-        return runner
-
-    def stop(self) -> None:
-        for runner in self._runners:
-            runner.stop()
-
-    def clean_up(self) -> None:
-        """Remove :attr:`workdir` unless the session failed and it holds something (logs)."""
-        if not self.keep or not any(self.workdir.iterdir()):
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-
-def _host_port(base_url: str) -> tuple[str, int]:
-    parts = urlsplit(base_url)
-    default = 443 if parts.scheme == "https" else 80
-    return parts.hostname or "127.0.0.1", parts.port or default
 
 
 _session_key = pytest.StashKey[SessionServer]()
