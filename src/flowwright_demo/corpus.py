@@ -7,9 +7,10 @@ it is validated on load so a typo fails loudly, naming the file and the entry, n
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 import yaml
@@ -122,11 +123,13 @@ class _RecordEntry(_Entry):
         )
 
 
-_FILES: dict[Kind, tuple[str, type[_Entry]]] = {
-    "policy": ("policies.yaml", _PolicyEntry),
-    "case": ("cases.yaml", _CaseEntry),
-    "record": ("records.yaml", _RecordEntry),
-}
+_FILES: Mapping[Kind, tuple[str, type[_Entry]]] = MappingProxyType(
+    {
+        "policy": ("policies.yaml", _PolicyEntry),
+        "case": ("cases.yaml", _CaseEntry),
+        "record": ("records.yaml", _RecordEntry),
+    }
+)
 
 
 def _describe(errors: ValidationError) -> str:
