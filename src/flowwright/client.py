@@ -299,7 +299,12 @@ class FlowTestClient(FlowStream):
         if connection is not self._ws:
             return  # a connection replaced by a reconnect: its end was told already
         if end.failure is not None:
-            self.waiter.close(ConnectionLostError(f"flowwright's reader failed: {end.failure!r}"))
+            self.waiter.close(
+                ConnectionLostError(
+                    f"flowwright failed to take in a frame ({end.failure!r}), so it dropped the "
+                    "connection rather than leave it unread: a flowwright bug, please report it"
+                )
+            )
         elif self._closing:
             self.waiter.close(ConnectionLostError("the test closed the connection"))
         elif self._cut_at is not None:
