@@ -130,6 +130,23 @@ def test_unknown_marker_option_fails_naming_the_valid_ones(suite: pytest.Pyteste
     assert "unknown option(s) ['timout']; valid: ['timeout', 'fail_on_error'" in result.stdout.str()
 
 
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("timeout='soon'", "@pytest.mark.flow(timeout=...) must be a positive number*'soon'"),
+        ("timeout=-1", "@pytest.mark.flow(timeout=...) must be a positive number*not -1"),
+        ("keep_messages=0", "@pytest.mark.flow(keep_messages=...) must be a positive whole*0"),
+    ],
+)
+def test_a_bad_marker_value_fails_naming_the_marker(
+    suite: pytest.Pytester, marker: str, message: str
+) -> None:
+    suite.makepyfile(f"import pytest\n\n@pytest.mark.flow({marker})\ndef test_x(): pass\n")
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*{message}*"])
+
+
 def test_server_url_option_uses_a_running_server(suite: pytest.Pytester) -> None:
     suite.makepyfile(QUICK_START)
     with TestFlowRunner() as runner:
