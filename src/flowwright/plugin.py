@@ -566,6 +566,18 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Once a test's reports (and recordings) are written, its collectors' spill files
+    (``--flow-keep-messages``) are deleted: a long suite must not fill the temp directory."""
+    try:
+        return (yield)
+    finally:
+        scope = item.stash.get(SCOPE, None)
+        for stream in scope.streams or [] if scope else []:
+            stream.collector.close()
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
     if report.failed:
