@@ -124,10 +124,12 @@ class MessageCollector:
         *,
         direction: Direction = "received",
         category: Category | None = None,
+        error: str | None = None,
     ) -> Message:
         """Record a message a source has already parsed (or built: MCP's), with the text it
-        stands for, so nothing is serialised only to be parsed back."""
-        return self._store(raw, direction, category, envelope.type, envelope=envelope)
+        stands for, so nothing is serialised only to be parsed back. ``error``: why a
+        ``malformed`` one is (what a failure names)."""
+        return self._store(raw, direction, category, envelope.type, error=error, envelope=envelope)
 
     def note(self, kind: str, text: str) -> Message:
         """Record what the test or flowwright did (``kind`` e.g. ``"cut"``), in sequence with
