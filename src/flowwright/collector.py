@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import time
+import weakref
 from array import array
 from bisect import bisect_right
 from collections import Counter
@@ -87,6 +88,7 @@ class MessageCollector:
         self._batch = max(1, (keep or 0) // 10)  # spilled this many at a time
         self._offsets = array("q")  # seq - 1 -> where its line starts in the spill file
         self._held_from = 1  # the oldest seq whose text is still in memory
+        self._remove_spill: weakref.finalize[[Path], MessageCollector] | None = None
         self.last_sent_seq = 0
         """The number of the newest frame the test sent (0 before any): its last action."""
 
@@ -122,10 +124,12 @@ class MessageCollector:
         *,
         direction: Direction = "received",
         category: Category | None = None,
+        error: str | None = None,
     ) -> Message:
         """Record a message a source has already parsed (or built: MCP's), with the text it
-        stands for, so nothing is serialised only to be parsed back."""
-        return self._store(raw, direction, category, envelope.type, envelope=envelope)
+        stands for, so nothing is serialised only to be parsed back. ``error``: why a
+        ``malformed`` one is (what a failure names)."""
+        return self._store(raw, direction, category, envelope.type, error=error, envelope=envelope)
 
     def note(self, kind: str, text: str) -> Message:
         """Record what the test or flowwright did (``kind`` e.g. ``"cut"``), in sequence with
@@ -222,6 +226,8 @@ class MessageCollector:
             fd, name = tempfile.mkstemp(prefix="flowwright-transcript-", suffix=".jsonl")
             os.close(fd)
             self._spill_path = Path(name)
+            # A file of its own making goes with the collector (or at exit), never left behind.
+            self._remove_spill = weakref.finalize(self, _unlink, self._spill_path)
         assert self._keep is not None
         last = len(self._raw) - self._keep  # the newest seq to spill now
         with self._spill_path.open("ab") as spill:
@@ -233,8 +239,20 @@ class MessageCollector:
                 self._built.pop(seq, None)
         self._held_from = last + 1
 
+    def close(self) -> None:
+        """Delete the temporary spill file this collector made (a ``spill=`` file given to it
+        is the caller's, and kept). The pytest plugin closes each test's collectors once its
+        reports are written; spilled messages cannot be read after this."""
+        if self._remove_spill is not None:
+            self._remove_spill()
+
     def _read_spilled(self, seq: int) -> str:
         assert self._spill_path is not None
+        if self._remove_spill is not None and not self._remove_spill.alive:
+            raise ValueError(
+                f"message #{seq} was spilled to a temporary file, deleted when the collector "
+                "was closed (the pytest plugin closes a test's collectors after its reports)"
+            )
         with self._spill_path.open("rb") as spill:
             spill.seek(self._offsets[seq - 1])
             data: dict[str, Any] = json.loads(spill.readline())
@@ -365,6 +383,10 @@ class MessageCollector:
         if path is not None:
             Path(path).write_text(text, encoding="utf-8")
         return text
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 def _classify(frame: str | bytes) -> tuple[str | None, str | None]:

@@ -164,14 +164,14 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[TestScope]:
     session.current_test = request.node.nodeid
     test_settings = session.settings
     if kwargs.get("timeout") is not None:
-        test_settings = test_settings.replace(timeout=float(kwargs["timeout"]))
+        test_settings = test_settings.replace(timeout=_marker_timeout(kwargs["timeout"]))
     if "fail_on_error" in kwargs:
         value = kwargs["fail_on_error"]
         test_settings = test_settings.replace(
             fail_on_error=value if callable(value) else bool(value)
         )
     if kwargs.get("keep_messages") is not None:
-        test_settings = test_settings.replace(keep_messages=int(kwargs["keep_messages"]))
+        test_settings = test_settings.replace(keep_messages=_marker_count(kwargs["keep_messages"]))
     if kwargs.get("dialect") is not None:
         try:
             test_settings = test_settings.replace(dialect=resolve_dialect(kwargs["dialect"]))
@@ -193,6 +193,30 @@ def _flowwright_test(request: pytest.FixtureRequest) -> Iterator[TestScope]:
             runner.stop()
     if not kwargs.get("allow_malformed") and not request.node.stash.get(_failed_key, False):
         _fail_on_malformed(scope.streams or [])  # a test that failed already shows them
+
+
+def _marker_timeout(value: object) -> float:
+    """The marker's ``timeout=``, checked as ``--flow-timeout`` is: a bad one fails the test
+    naming the marker, not deep inside the first wait."""
+    __tracebackhide__ = True
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else -1.0
+    if not 0 < number < float("inf"):
+        pytest.fail(
+            f"@pytest.mark.flow(timeout=...) must be a positive number of seconds, not {value!r}",
+            pytrace=False,
+        )
+    return float(number)
+
+
+def _marker_count(value: object) -> int:
+    """The marker's ``keep_messages=``: a positive whole number, as ``--flow-keep-messages``."""
+    __tracebackhide__ = True
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        pytest.fail(
+            f"@pytest.mark.flow(keep_messages=...) must be a positive whole number, not {value!r}",
+            pytrace=False,
+        )
+    return value
 
 
 def _fail_on_malformed(streams: Sequence[Source]) -> None:
@@ -292,6 +316,18 @@ def pytest_collectreport(report: pytest.CollectReport) -> None:
                 f'"/path/to/flowwright[{extra}]")',
             )
         )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """Once a test's reports (and recordings) are written, its collectors' spill files
+    (``--flow-keep-messages``) are deleted: a long suite must not fill the temp directory."""
+    try:
+        return (yield)
+    finally:
+        scope = item.stash.get(SCOPE, None)
+        for stream in scope.streams or [] if scope else []:
+            stream.collector.close()
 
 
 @pytest.hookimpl(wrapper=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
 from pathlib import Path
 
@@ -139,6 +140,37 @@ def test_a_bounded_collector_spills_old_messages_and_still_reads_them(tmp_path: 
     prompts = collector.filter(category="prompt")  # the index finds spilled ones too
     assert [m.content for m in prompts] == [f"m{n}" for n in range(100, 1001, 100)]
     assert collector.to_jsonl().count("\n") == 1000  # the whole transcript
+
+
+def test_a_temporary_spill_file_is_deleted_on_close_and_with_the_collector(tmp_path: Path) -> None:
+    frames = [json.dumps({"type": "chat_message", "outputs": f"m{n}"}) for n in range(30)]
+    collector = MessageCollector(keep=5)
+    for frame in frames:
+        collector.append(frame)
+    spill = collector.spill_path
+    assert spill is not None
+    assert spill.exists()
+    collector.close()
+    assert not spill.exists()
+    with pytest.raises(ValueError, match="#1 was spilled to a temporary file, deleted"):
+        collector[1].content  # noqa: B018
+    assert collector[30].content == "m29"  # what is held still reads
+
+    dropped = MessageCollector(keep=5)
+    for frame in frames:
+        dropped.append(frame)
+    spill = dropped.spill_path
+    assert spill is not None
+    assert spill.exists()
+    del dropped
+    gc.collect()
+    assert not spill.exists()
+
+    given = MessageCollector(keep=5, spill=tmp_path / "mine.jsonl")
+    for frame in frames:
+        given.append(frame)
+    given.close()
+    assert (tmp_path / "mine.jsonl").exists()  # the caller's file is the caller's
 
 
 def test_a_wait_finds_a_spilled_message(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -128,6 +129,54 @@ def test_unknown_marker_option_fails_naming_the_valid_ones(suite: pytest.Pyteste
     result = suite.runpytest_subprocess()
     result.assert_outcomes(errors=1)
     assert "unknown option(s) ['timout']; valid: ['timeout', 'fail_on_error'" in result.stdout.str()
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("timeout='soon'", "@pytest.mark.flow(timeout=...) must be a positive number*'soon'"),
+        ("timeout=-1", "@pytest.mark.flow(timeout=...) must be a positive number*not -1"),
+        ("keep_messages=0", "@pytest.mark.flow(keep_messages=...) must be a positive whole*0"),
+    ],
+)
+def test_a_bad_marker_value_fails_naming_the_marker(
+    suite: pytest.Pytester, marker: str, message: str
+) -> None:
+    suite.makepyfile(f"import pytest\n\n@pytest.mark.flow({marker})\ndef test_x(): pass\n")
+    result = suite.runpytest_subprocess()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([f"*{message}*"])
+
+
+def test_a_tests_spill_file_is_deleted_after_its_report_and_recording(
+    suite: pytest.Pytester,
+) -> None:
+    suite.makepyfile(
+        """
+        import json
+        from pathlib import Path
+        from flowwright.stream import FlowStream
+
+        def test_long():
+            stream = FlowStream()
+            for n in range(50):
+                stream.collector.append(json.dumps({"type": "chat_message", "outputs": f"m{n}"}))
+            Path("spill.txt").write_text(str(stream.collector.spill_path))
+        """
+    )
+    result = suite.runpytest_subprocess(
+        "--flow-keep-messages=5", "--flow-report-json=r.json", "--flow-record=rec"
+    )
+    result.assert_outcomes(passed=1)
+    spill = Path((suite.path / "spill.txt").read_text())
+    assert spill.name.startswith("flowwright-transcript-")
+    assert not spill.exists()  # was left in the temp directory, 50 messages' worth
+    (recording,) = (suite.path / "rec").iterdir()  # written from the spill file before
+    assert len(recording.read_text().splitlines()) == 50
+    (record,) = json.loads((suite.path / "r.json").read_text())["tests"]
+    messages = record["streams"][0]["messages"]
+    assert len(messages) == 50
+    assert messages[0]["content"] == "m0"
 
 
 def test_server_url_option_uses_a_running_server(suite: pytest.Pytester) -> None:

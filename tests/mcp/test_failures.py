@@ -85,6 +85,36 @@ async def test_a_server_that_cannot_start(mcp_stdio: Callable[..., FlowMCPClient
     assert "no such server" in text  # the server's stderr, in the message
 
 
+DYING_SERVER = """
+import os, sys
+from mcp.server.mcpserver import MCPServer
+
+server = MCPServer("dying")
+
+@server.tool()
+def die() -> str:
+    print("dying on purpose", file=sys.stderr, flush=True)
+    os._exit(3)
+
+server.run("stdio")
+"""
+
+
+async def test_a_server_that_exits_mid_call_is_a_lost_connection(
+    mcp_stdio: Callable[..., FlowMCPClient],
+) -> None:
+    async with mcp_stdio([sys.executable, "-c", DYING_SERVER]) as mcp:
+        with pytest.raises(ConnectionLostError) as lost:
+            await mcp.call_tool("die")
+        with pytest.raises(ConnectionLostError):
+            await mcp.tools()
+    # Was "ProtocolError: the server refused tools/call 'die' with JSON-RPC error -32000:
+    # Connection closed" (and tools() raised the SDK's bare MCPError).
+    assert lost.value.message.startswith("the MCP connection to stdio: ")
+    assert lost.value.message.endswith("ended while waiting for the answer to tools/call 'die'")
+    assert "dying on purpose" in lost.value.diagnostics  # the server's stderr tail
+
+
 async def test_using_a_client_that_is_not_open(
     mcp_memory: Callable[..., FlowMCPClient],
 ) -> None:

@@ -93,3 +93,7 @@ async def test_a_line_that_is_not_json_rpc_is_recorded_as_malformed(
     assert bad.type == "mcp_invalid"
     assert bad.content.startswith("not a JSON-RPC message: ")
     assert "this line is not JSON-RPC" in bad.content
+    assert bad.error is not None  # what the teardown's "malformed frame" line names
+    assert bad.error.startswith("not a JSON-RPC message: ")
+    assert "this line is not JSON-RPC" in bad.error
+    assert "\n" not in bad.error

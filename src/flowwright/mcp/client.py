@@ -36,7 +36,7 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
-from mcp.types import Implementation, Tool
+from mcp.types import CONNECTION_CLOSED, Implementation, Tool
 
 from flowwright.diagnostics import format_output_tail
 from flowwright.errors import ClientStateError, ConnectError, ConnectionLostError, ProtocolError
@@ -314,6 +314,15 @@ class FlowMCPClient(FlowStream):
                 task.cancel()
             watch.cancel()
         if task.done() and not task.cancelled():
+            error = task.exception()
+            if isinstance(error, MCPError) and error.error.code == CONNECTION_CLOSED:
+                # The SDK's answer for a server that went away (exited, closed its stdout):
+                # not a refusal by the server but the connection lost, as the waits say it.
+                self._connection_ended()
+                raise ConnectionLostError(
+                    f"the MCP connection to {self.label} ended while waiting for the answer "
+                    f"to {what}"
+                ).with_diagnostics(self.describe()) from None
             return task.result()
         await asyncio.gather(task, return_exceptions=True)  # let the cancelled call unwind
         await watch  # raises: the wait timed out or the connection closed (_never matches)

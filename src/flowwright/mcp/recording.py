@@ -84,7 +84,14 @@ class JsonRpcRecorder:
     def record(self, item: SessionMessage | Exception, direction: Direction) -> None:
         if isinstance(item, Exception):
             frame = envelope("mcp_invalid", {"content": f"not a JSON-RPC message: {item}"})
-            self.collector.append_parsed(frame, frame.to_json(), category=Category.MALFORMED)
+            # One line for a failure's first line: pydantic's message spans several.
+            why = "; ".join(line.strip() for line in str(item).splitlines() if line.strip())
+            self.collector.append_parsed(
+                frame,
+                frame.to_json(),
+                category=Category.MALFORMED,
+                error=f"not a JSON-RPC message: {why}"[:500],
+            )
             return
         message = item.message.model_dump(mode="json", by_alias=True, exclude_unset=True)
         method = message.get("method")
