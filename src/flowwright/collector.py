@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic_core import from_json
 
@@ -89,6 +89,7 @@ class MessageCollector:
         self._offsets = array("q")  # seq - 1 -> where its line starts in the spill file
         self._held_from = 1  # the oldest seq whose text is still in memory
         self._remove_spill: weakref.finalize[[Path], MessageCollector] | None = None
+        self._reader: BinaryIO | None = None  # the spill file, kept open while reading back
         self.last_sent_seq = 0
         """The number of the newest frame the test sent (0 before any): its last action."""
 
@@ -215,6 +216,11 @@ class MessageCollector:
     # ------------------------------------------------------------------ spilling
 
     @property
+    def keep(self) -> int | None:
+        """How many messages' text it holds in memory at most (``None``: all of them)."""
+        return self._keep
+
+    @property
     def spill_path(self) -> Path | None:
         """The file older messages went to (``None`` until one did)."""
         return self._spill_path if self._offsets else None
@@ -243,6 +249,9 @@ class MessageCollector:
         """Delete the temporary spill file this collector made (a ``spill=`` file given to it
         is the caller's, and kept). The pytest plugin closes each test's collectors once its
         reports are written; spilled messages cannot be read after this."""
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._remove_spill is not None:
             self._remove_spill()
 
@@ -253,9 +262,11 @@ class MessageCollector:
                 f"message #{seq} was spilled to a temporary file, deleted when the collector "
                 "was closed (the pytest plugin closes a test's collectors after its reports)"
             )
-        with self._spill_path.open("rb") as spill:
-            spill.seek(self._offsets[seq - 1])
-            data: dict[str, Any] = json.loads(spill.readline())
+        if self._reader is None:  # opened once: reading a transcript back is one seek a line
+            self._reader = self._spill_path.open("rb")
+            weakref.finalize(self, self._reader.close)  # closed with the collector at the latest
+        self._reader.seek(self._offsets[seq - 1])  # also drops what it buffered before a spill
+        data: dict[str, Any] = json.loads(self._reader.readline())
         return str(data["raw"])
 
     def latest(self, category: Category | str) -> Message | None:

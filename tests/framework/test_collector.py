@@ -140,6 +140,10 @@ def test_a_bounded_collector_spills_old_messages_and_still_reads_them(tmp_path: 
     prompts = collector.filter(category="prompt")  # the index finds spilled ones too
     assert [m.content for m in prompts] == [f"m{n}" for n in range(100, 1001, 100)]
     assert collector.to_jsonl().count("\n") == 1000  # the whole transcript
+    for n in range(1001, 1101):  # spilled again while the file is open for reading back
+        collector.append(json.dumps({"type": "chat_message", "outputs": f"m{n}"}))
+    assert [collector[seq].content for seq in (1075, 999, 2)] == ["m1075", "m999", "m2"]
+    assert [m.content for m in collector.since(1088)] == [f"m{n}" for n in range(1089, 1101)]
 
 
 def test_a_temporary_spill_file_is_deleted_on_close_and_with_the_collector(tmp_path: Path) -> None:

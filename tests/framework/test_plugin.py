@@ -165,7 +165,10 @@ def test_a_tests_spill_file_is_deleted_after_its_report_and_recording(
         """
     )
     result = suite.runpytest_subprocess(
-        "--flow-keep-messages=5", "--flow-report-json=r.json", "--flow-record=rec"
+        "--flow-keep-messages=5",
+        "--flow-report-json=r.json",
+        "--flow-report=r.html",
+        "--flow-record=rec",
     )
     result.assert_outcomes(passed=1)
     spill = Path((suite.path / "spill.txt").read_text())
@@ -173,10 +176,13 @@ def test_a_tests_spill_file_is_deleted_after_its_report_and_recording(
     assert not spill.exists()  # was left in the temp directory, 50 messages' worth
     (recording,) = (suite.path / "rec").iterdir()  # written from the spill file before
     assert len(recording.read_text().splitlines()) == 50
+    # The report holds what the run kept, not all it saw, and says what it left out.
     (record,) = json.loads((suite.path / "r.json").read_text())["tests"]
-    messages = record["streams"][0]["messages"]
-    assert len(messages) == 50
-    assert messages[0]["content"] == "m0"
+    (stream,) = record["streams"]
+    assert [m["content"] for m in stream["messages"]] == [f"m{n}" for n in range(45, 50)]
+    assert stream["omitted"] == 45
+    page = (suite.path / "r.html").read_text()
+    assert "… 45 earlier messages not in the report (--flow-keep-messages" in page
 
 
 def test_server_url_option_uses_a_running_server(suite: pytest.Pytester) -> None:

@@ -201,7 +201,13 @@ def open_streams(scope: TestScope) -> list[tuple[str, FlowStream]]:
 
 def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
     """One flow as the report shows it: messages, waits, turns and step times, and when its
-    t=0 was (``started``, seconds since the epoch; see :data:`TIME_ORIGIN`)."""
+    t=0 was (``started``, seconds since the epoch; see :data:`TIME_ORIGIN`).
+
+    A bounded collector (``--flow-keep-messages N``) gives its last ``N`` messages only, and
+    how many came before (``omitted``): the report must not hold what the run chose not to.
+    """
+    collector = stream.collector
+    shown = collector.since(max(0, collector.last_seq - collector.keep)) if collector.keep else None
     turns = [
         {
             "index": turn.index,
@@ -222,8 +228,9 @@ def record_stream(label: str, stream: FlowStream) -> dict[str, Any]:
     waits = [asdict(wait) | {"duration": wait.duration} for wait in stream.waiter.history]
     return {
         "label": label,
-        "started": time.time() - stream.collector.elapsed,
-        "messages": [message.to_dict() for message in stream.collector],
+        "started": time.time() - collector.elapsed,
+        "messages": [message.to_dict() for message in (collector if shown is None else shown)],
+        "omitted": 0 if shown is None else collector.last_seq - len(shown),
         "waits": waits,
         "turns": turns,
         "metrics": asdict(stream.metrics),
