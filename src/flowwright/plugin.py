@@ -80,10 +80,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "speak, whether malformed frames from the server are allowed (else they fail the "
         "test at teardown), and how many messages per stream are held in memory",
     )
+    workdir = None
     if hasattr(config, "workerinput"):  # a pytest-xdist worker
         _quiet_orphaned_worker()
+        parent = config.workerinput.get(_WORKDIR)
+        if parent and Path(parent).is_dir():
+            workdir = Path(parent) / str(config.workerinput.get("workerid", "worker"))
     options = read_options(config)
-    session = SessionServer(options)
+    session = SessionServer(options, workdir=workdir)
     config.stash[_session_key] = session
     # The session's scope: what runs outside any test (session fixtures, hooks) sees the
     # run's settings; each test gets a scope of its own (_flowwright_test).
@@ -126,7 +130,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _KEPT = "flowwright_kept_workdir"
+_WORKDIR = "flowwright_workdir"
 _kept_key = pytest.StashKey[list[str]]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: each worker makes its workdir inside the controller's, so a run cut
+    short (Ctrl-C), whose workers never report what they kept, leaves one directory, named."""
+    session = node.config.stash.get(_session_key, None)
+    if session is not None:
+        node.workerinput[_WORKDIR] = str(session.workdir)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -141,7 +155,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     server = config.stash.get(_session_key, None)
     kept = [*config.stash.get(_kept_key, [])]
     if server is not None and server.keep and any(server.workdir.iterdir()):
-        kept.insert(0, str(server.workdir))
+        # The run's own directory holds its workers' (pytest_configure_node): name it once.
+        inside = [path for path in kept if Path(path).parent == server.workdir]
+        kept = [str(server.workdir), *(path for path in kept if path not in inside)]
     for workdir in kept:
         terminalreporter.write_line(
             f"flowwright: kept {workdir} (server logs and storage of this failed session)"

@@ -33,9 +33,16 @@ __all__ = ["SessionServer"]
 class SessionServer:
     """The session's one server, started on first use from any thread, stopped at the end."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, *, workdir: Path | None = None) -> None:
+        """``workdir``: the directory to make for the session's server logs and storage (an
+        xdist worker's, inside its controller's, so that one directory holds the whole run
+        however it ends); a new temporary directory if not given."""
         self.options = options
-        self.workdir = Path(tempfile.mkdtemp(prefix="flowwright-"))
+        if workdir is None:
+            workdir = Path(tempfile.mkdtemp(prefix="flowwright-"))
+        else:
+            workdir.mkdir()
+        self.workdir = workdir
         self._server: FlowServer | None = None
         self._lock = threading.Lock()
         self._runners: list[TestFlowRunner] = []

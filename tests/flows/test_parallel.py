@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,9 @@ def test_pytest_xdist_gives_each_worker_its_own_server(
     assert len(set().union(*by_worker.values())) == 2  # and not the same one
     assert len({run["log"] for run in runs}) == 2  # separate logs (and storage) per server
     assert len({run["session"] for run in runs}) == 6
+    # Each worker's workdir was inside the run's, and a passing run leaves none of them.
+    found = re.search(r"; workdir (\S+)", result.stdout.str())
+    assert found is not None
+    workdir = Path(found.group(1))
+    assert {Path(run["log"]).parents[1] for run in runs} == {workdir / "gw0", workdir / "gw1"}
+    assert not workdir.exists()

@@ -7,6 +7,7 @@ import ast
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -69,6 +70,65 @@ def test_an_interrupted_run_leaves_no_server(tmp_path: Path, sig: signal.Signals
     if sig == signal.SIGINT:
         assert b"KeyboardInterrupt" in output
     assert exits_within(pid, scaled(10)), f"server {pid} outlived the interrupted test run"
+
+
+HANGING_WORKERS = """
+from flowwright import FlowTestClient
+
+async def hang(flow_server):
+    with open({fifo!r}, "w") as started:  # blocks until the outer test reads it
+        started.write(f"{{flow_server.pid}}\\n")
+    async with FlowTestClient.create() as client:
+        await client.start_flow("osb", "What is the hate speech policy?")
+        await client.wait_for_completion(timeout=60)  # the prompt is never answered
+
+async def test_one(flow_server):
+    await hang(flow_server)
+
+async def test_two(flow_server):
+    await hang(flow_server)
+"""
+
+
+def test_ctrl_c_under_xdist_leaves_one_named_directory_and_no_server(tmp_path: Path) -> None:
+    """Interrupted workers never report what they kept: their workdirs live inside the run's,
+    which the controller names, and their servers go with them."""
+    fifo = tmp_path / "started"
+    os.mkfifo(fifo)
+    (tmp_path / "test_hang.py").write_text(HANGING_WORKERS.format(fifo=str(fifo)))
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "test_hang.py"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group, which a terminal's Ctrl-C reaches
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    # Each worker's test says its server is up. Opened for writing too, so the pipe never
+    # reads as ended between the two; a test that never says so fails here, not hangs.
+    said = b""
+    started = os.open(fifo, os.O_RDWR)
+    try:
+        while said.count(b"\n") < 2:
+            assert select.select([started], [], [], scaled(30))[0], f"started: {said!r}"
+            said += os.read(started, 4096)
+    finally:
+        os.close(started)
+    pids = [int(pid) for pid in said.split()]
+    assert not any(exits_within(pid, 0) for pid in pids)  # both servers up, tests hanging
+    os.killpg(run.pid, signal.SIGINT)
+    output = run.communicate(timeout=30)[0].decode()
+    assert all(exits_within(pid, scaled(10)) for pid in pids), output[-2000:]
+    header = re.search(r"; workdir (\S+)", output)
+    assert header is not None, output
+    kept = re.findall(r"flowwright: kept (\S+) \(server logs", output)
+    assert kept == [header.group(1)], output[-2000:]  # one line: the run's own directory
+    try:
+        logs = Path(kept[0]).glob("*/session/server.log")
+        assert sorted(log.relative_to(kept[0]).parts[0] for log in logs) == ["gw0", "gw1"]
+    finally:
+        shutil.rmtree(kept[0])
 
 
 # ---------------------------------------------------------------- unscaled wall-clock bounds

@@ -271,9 +271,9 @@ def test_under_xdist_a_failed_workers_workdir_is_named_by_the_controller(
     result = suite.runpytest_subprocess("-n", "1")
     result.assert_outcomes(failed=1)
     kept = re.findall(r"flowwright: kept (\S+) \(server logs", result.stdout.str())
-    assert len(kept) == 1, result.stdout.str()
+    assert kept == [str(workdir_of(result))], result.stdout.str()  # the run's, named once
     try:
-        assert (Path(kept[0]) / "session" / "server.log").is_file()
+        assert (Path(kept[0]) / "gw0" / "session" / "server.log").is_file()  # the worker's
     finally:
         shutil.rmtree(kept[0])
 
