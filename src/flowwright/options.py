@@ -39,6 +39,14 @@ def option(config: pytest.Config, name: str) -> str | None:
     return value if value is not None else config.getini(name) or None
 
 
+def given_as(config: pytest.Config, name: str) -> str:
+    """How the user gave setting ``name``, for an error to name: ``--flow-timeout`` on the
+    command line, else ``flow_timeout (ini)`` — what they must go and change."""
+    if config.getoption(name) is not None:
+        return "--" + name.replace("_", "-")
+    return f"{name} (ini)"
+
+
 _URL_SCHEMES = ("ws://", "wss://", "http://", "https://")
 
 
@@ -115,6 +123,9 @@ def read_options(config: pytest.Config) -> Options:
     def get(name: str) -> str | None:
         return option(config, name)
 
+    def said(name: str) -> str:
+        return given_as(config, name)
+
     url, cmd = get("flow_server_url"), get("flow_server_cmd")
     if url and cmd:
         raise pytest.UsageError(
@@ -122,29 +133,31 @@ def read_options(config: pytest.Config) -> Options:
         )
     if url and not url.startswith(_URL_SCHEMES):
         raise pytest.UsageError(
-            f"--flow-server-url {url!r} is not a URL: it must start with one of "
+            f"{said('flow_server_url')} {url!r} is not a URL: it must start with one of "
             f"{', '.join(_URL_SCHEMES)}"
         )
     command = tuple(shlex.split(cmd)) if cmd else None
     if cmd is not None and not command:
         raise pytest.UsageError(
-            "--flow-server-cmd is empty: give the command that starts the server"
+            f"{said('flow_server_cmd')} is empty: give the command that starts the server"
         )
     if command and shutil.which(command[0]) is None:
         where = "is not an executable file" if "/" in command[0] else "is not on PATH"
-        raise pytest.UsageError(f"--flow-server-cmd: {command[0]!r} {where}")
+        raise pytest.UsageError(f"{said('flow_server_cmd')}: {command[0]!r} {where}")
     try:
         dialect = resolve_dialect(get("flow_dialect"))
     except ValueError as exc:
-        raise pytest.UsageError(f"--flow-dialect: {exc}") from None
+        raise pytest.UsageError(f"{said('flow_dialect')}: {exc}") from None
     return Options(
         server_url=url,
         server_cmd=command,
-        timeout=_positive(get("flow_timeout"), "--flow-timeout", default=30.0),
-        timeout_factor=_positive(get("flow_timeout_factor"), "--flow-timeout-factor", default=1.0),
+        timeout=_positive(get("flow_timeout"), said("flow_timeout"), default=30.0),
+        timeout_factor=_positive(
+            get("flow_timeout_factor"), said("flow_timeout_factor"), default=1.0
+        ),
         dialect=dialect,
         record_dir=_record_dir(config, get("flow_record")),
-        keep_messages=_count(get("flow_keep_messages"), "--flow-keep-messages"),
+        keep_messages=_count(get("flow_keep_messages"), said("flow_keep_messages")),
     )
 
 
@@ -170,7 +183,9 @@ def _record_dir(config: pytest.Config, value: str | None) -> Path | None:
         base = config.inipath.parent
     path = base / value
     if path.exists() and not path.is_dir():
-        raise pytest.UsageError(f"--flow-record {str(path)!r} is a file, not a directory")
+        raise pytest.UsageError(
+            f"{given_as(config, 'flow_record')} {str(path)!r} is a file, not a directory"
+        )
     return path
 
 

@@ -104,6 +104,8 @@ def test_timeout_factor_scales_every_wait(suite: pytest.Pytester) -> None:
     [
         (["--flow-timeout-factor=0"], "--flow-timeout-factor must be a positive number"),
         (["--flow-timeout=soon"], "--flow-timeout must be a positive number*not 'soon'"),
+        (["-o", "flow_timeout=soon"], "flow_timeout (ini) must be a positive number*'soon'"),
+        (["-o", "flow_dialect=nope"], "flow_dialect (ini): *"),
         (["--flow-server-url=localhost:8000"], "*is not a URL: it must start with one of ws://*"),
         (["--flow-server-url=ws://h:1", "--flow-server-cmd=x"], "*exclude each other*"),
     ],
