@@ -14,6 +14,7 @@ import ctypes
 import dataclasses
 import os
 import re
+import select
 import shlex
 import signal
 import socket
@@ -231,11 +232,9 @@ class TestFlowRunner:
             return None
         if process.poll() is None:
             self._signal(signal.SIGTERM)
-            try:
-                process.wait(self.stop_timeout)
-            except subprocess.TimeoutExpired:
+            if not _exits_within(process, self.stop_timeout):
                 self._signal(signal.SIGKILL)
-                process.wait()
+            process.wait()
         if self._reader is not None:
             self._reader.join(self.stop_timeout)
         if self._log is not None:
@@ -423,3 +422,21 @@ class TestFlowRunner:
         assert self._process is not None
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self._process.pid, sig)
+
+
+def _exits_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Whether ``process`` exits within ``timeout`` seconds, woken by its exit (a pidfd)
+    where the system has them: ``Popen.wait(timeout)`` sleeps in steps of up to 50 ms while
+    another thread (the output reader) is in ``wait()``, and every test server stops here."""
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux, or the process is already reaped
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        return bool(select.select([pidfd], [], [], timeout)[0])
+    finally:
+        os.close(pidfd)

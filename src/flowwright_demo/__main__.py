@@ -23,6 +23,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 
 import uvicorn
 
@@ -49,11 +50,32 @@ logger = logging.getLogger("flowwright_demo")
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server, announcing its URL once it is listening."""
+    """uvicorn's server, announcing its URL once it is listening, and stopping as soon as it
+    is told to (every test server stops: uvicorn's own loop notices on its next 0.1 s tick).
+
+    ``main_loop`` and ``handle_exit`` are uvicorn's ``Server`` methods, overridden as they
+    are in 0.54 (pinned: ``uvicorn>=0.54,<0.55``); the loop keeps calling ``on_tick``.
+    """
 
     def __init__(self, config: uvicorn.Config, url: str) -> None:
         super().__init__(config)
         self.url = url
+        self._told: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+
+    async def main_loop(self) -> None:
+        told = asyncio.Event()
+        self._told = (asyncio.get_running_loop(), told)
+        counter = 0
+        while not await self.on_tick(counter):
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(told.wait(), 0.1)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if self._told is not None:
+            loop, told = self._told
+            loop.call_soon_threadsafe(told.set)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
