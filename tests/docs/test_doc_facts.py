@@ -1,5 +1,5 @@
 """The docs' most drift-prone facts are the code's: options, marker arguments, fixtures,
-command-line flags, and links between pages.
+command-line flags, links between pages, and the repository's paths.
 
 Prose is not run like the samples are (tests/docs/test_doc_samples.py), so an option renamed
 in a plugin, or a heading reworded, leaves the pages wrong without a failure. These checks
@@ -260,3 +260,16 @@ def test_the_commands_are_found() -> None:
     text = everything(PAGES)
     for command in commands():
         assert any(command_lines(text, command)), command
+
+
+def test_every_repository_path_the_docs_name_exists() -> None:
+    """A file or directory of this repository named in backticks (a glob is skipped)."""
+    repository = r"`((?:src|tests|bench|examples|scripts|frontend|\.ci)/[^`\s]*)`"
+    missing = [
+        f"{page.relative_to(ROOT)}:{number}: {path}"
+        for page in PAGES
+        for number, line in prose(page)
+        for path in re.findall(repository, line)
+        if "*" not in path and not (ROOT / path.rstrip("/")).exists()
+    ]
+    assert not missing, "paths that do not exist:\n  " + "\n  ".join(missing)
