@@ -27,6 +27,7 @@ import pytest
 from flowwright import cli
 from flowwright.report import __main__ as report_main
 from flowwright_demo import __main__ as demo_main
+from flowwright_demo.settings import ServerSettings
 
 ROOT = Path(__file__).parents[2]
 GUIDES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -273,3 +274,15 @@ def test_every_repository_path_the_docs_name_exists() -> None:
         if "*" not in path and not (ROOT / path.rstrip("/")).exists()
     ]
     assert not missing, "paths that do not exist:\n  " + "\n  ".join(missing)
+
+
+def test_every_server_setting_the_docs_name_exists() -> None:
+    """`server.max_sessions`, `server.ui: false`: keys of the reference server's server.yaml."""
+    unknown = [
+        f"{page.relative_to(ROOT)}:{number}: server.{key}"
+        for page in PAGES
+        for number, line in prose(page)
+        for key in re.findall(r"`server\.([a-z_]+)", line)
+        if key not in ServerSettings.model_fields and key not in ("yaml", "py")  # file names
+    ]
+    assert not unknown, "settings the reference server does not have:\n  " + "\n  ".join(unknown)
