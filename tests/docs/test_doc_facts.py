@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from flowwright import cli
+from flowwright.conformance.rules import RULES
 from flowwright.report import __main__ as report_main
 from flowwright_demo import __main__ as demo_main
 from flowwright_demo.settings import ServerSettings
@@ -286,3 +287,10 @@ def test_every_server_setting_the_docs_name_exists() -> None:
         if key not in ServerSettings.model_fields and key not in ("yaml", "py")  # file names
     ]
     assert not unknown, "settings the reference server does not have:\n  " + "\n  ".join(unknown)
+
+
+def test_the_readme_counts_the_conformance_rules() -> None:
+    """The README's row says how many rules there are (docs/conformance.md's table is
+    checked rule by rule in tests/conformance/test_rules.py)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"{len(RULES)} protocol rules" in text, len(RULES)
