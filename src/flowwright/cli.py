@@ -161,7 +161,11 @@ def _add_conformance(commands: Any) -> None:
     parser.add_argument(
         "--baseline", default=None, metavar="FILE", help="known deviations (TOML): see the docs"
     )
-    parser.add_argument("--flow", default=None, help="the flow the checks run (default: osb)")
+    parser.add_argument(
+        "--flow",
+        default=None,
+        help="the flow the checks run (default: osb, else the first the server lists)",
+    )
     parser.set_defaults(run=_run_conformance, passes_extra=True)
 
 
