@@ -61,6 +61,9 @@ class Options:
     dialect: Dialect = FLOWWRIGHT
     record_dir: Path | None = None
     keep_messages: int | None = None
+    server_given_as: str = "--flow-server-url"
+    """Where the server was named (``--flow-server-url``, or the ini's ``flow_server_url``):
+    what a failure to reach it tells the user to check."""
 
     def describe_server(self) -> str:
         if self.server_url:
@@ -158,6 +161,7 @@ def read_options(config: pytest.Config) -> Options:
         dialect=dialect,
         record_dir=_record_dir(config, get("flow_record")),
         keep_messages=_count(get("flow_keep_messages"), said("flow_keep_messages")),
+        server_given_as=said("flow_server_url"),
     )
 
 

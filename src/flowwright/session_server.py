@@ -89,7 +89,8 @@ class SessionServer:
             socket.create_connection((host, port), timeout=5).close()
         except OSError as exc:
             raise ServerStartError(
-                f"nothing answers at {self.options.server_url} (--flow-server-url): {exc}"
+                f"nothing answers at {self.options.server_url} "
+                f"({self.options.server_given_as}): {exc}"
             ) from None
         return server
 

@@ -222,3 +222,19 @@ def test_a_bad_baseline_is_a_usage_error(
     result = suite.runpytest_subprocess(*SUITE, "--conformance-baseline", str(baseline))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*--conformance-baseline: *{message}*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--conformance-answer-time", "soon"], "--conformance-answer-time must be a positive"),
+        (["-o", "conformance_answer_time=0"], "conformance_answer_time (ini) must be a positive"),
+    ],
+)
+def test_a_bad_setting_is_a_usage_error_naming_where_it_was_given(
+    suite: pytest.Pytester, args: list[str], error: str
+) -> None:
+    suite.makepyfile("def test_nothing(): pass")
+    result = suite.runpytest_subprocess(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{error} number, not *"])

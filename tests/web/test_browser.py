@@ -71,7 +71,8 @@ async def test_the_system_chromium_launches_headless() -> None:
     ("args", "error"),
     [
         (["--flow-chromium", "/no/such/chromium"], "--flow-chromium: Chromium executable"),
-        (["--flow-axe-script", "/no/axe.min.js"], "npm install axe-core"),
+        (["--flow-axe-script", "/no/axe.min.js"], "or leave it out to use the one the web extra"),
+        (["-o", "flow_ui_sockets=ws(("], "flow_ui_sockets (ini) 'ws((' is not a regular expr"),
         (["--flow-ui-url", "localhost:5173"], "--flow-ui-url 'localhost:5173' is neither a URL"),
         (["--flow-ui-sockets", "ws(("], "--flow-ui-sockets 'ws((' is not a regular expression"),
     ],

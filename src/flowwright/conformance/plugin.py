@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pytest
 
 from flowwright.context import SCOPE, current
-from flowwright.options import add_options, option
+from flowwright.options import add_options, given_as, option
 from flowwright.report import attach
 
 if TYPE_CHECKING:  # the rules and the baseline: imported in a run that has checks
@@ -118,7 +118,8 @@ def _read(config: pytest.Config) -> ConformanceOptions:
         try:
             options.baseline = load_baseline(options.baseline_path)
         except ValueError as exc:
-            raise pytest.UsageError(f"--conformance-baseline: {exc}") from None
+            said = given_as(config, "conformance_baseline")
+            raise pytest.UsageError(f"{said}: {exc}") from None
     if path := get("conformance_write_baseline"):
         options.write_baseline = Path(path)
     options.flow = get("conformance_flow")
@@ -135,8 +136,8 @@ def _read(config: pytest.Config) -> ConformanceOptions:
         except ValueError:
             number = 0
         if not number > 0:
-            flag = "--" + name.replace("_", "-")
-            raise pytest.UsageError(f"{flag} must be a positive number, not {value!r}")
+            said = given_as(config, name)
+            raise pytest.UsageError(f"{said} must be a positive number, not {value!r}")
         setattr(options, attribute, number)
     return options
 

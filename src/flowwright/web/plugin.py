@@ -26,7 +26,7 @@ import pytest_asyncio
 from flowwright.context import TestScope, current
 from flowwright.errors import BrowserNotFoundError
 from flowwright.extras import missing_modules
-from flowwright.options import add_options, option
+from flowwright.options import add_options, given_as, option
 from flowwright.report.record import attach
 from flowwright.server import FlowServer
 from flowwright.web.browser import CONTEXT_OPTIONS, find_chromium
@@ -111,33 +111,38 @@ def _read_settings(config: pytest.Config) -> tuple[WebSettings, Path]:
     def get(name: str) -> str | None:
         return option(config, name)
 
+    def said(name: str) -> str:
+        return given_as(config, name)
+
     chromium, axe, output = get("flow_chromium"), get("flow_axe_script"), get("flow_output_dir")
     ui_url, ui_sockets = get("flow_ui_url"), get("flow_ui_sockets")
     if ui_url is not None and not ui_url.startswith(("http://", "https://", "/")):
         raise pytest.UsageError(
-            f"--flow-ui-url {ui_url!r} is neither a URL (http://..., https://...) nor a path on "
-            "the flow server (/...)"
+            f"{said('flow_ui_url')} {ui_url!r} is neither a URL (http://..., https://...) nor "
+            "a path on the flow server (/...)"
         )
     if ui_sockets is not None:
         try:
             re.compile(ui_sockets)
         except re.error as exc:
             raise pytest.UsageError(
-                f"--flow-ui-sockets {ui_sockets!r} is not a regular expression: {exc}"
+                f"{said('flow_ui_sockets')} {ui_sockets!r} is not a regular expression: {exc}"
             ) from None
     if chromium is not None:
         try:
             find_chromium(chromium)
         except BrowserNotFoundError as exc:
-            raise pytest.UsageError(f"--flow-chromium: {exc}") from None
+            raise pytest.UsageError(f"{said('flow_chromium')}: {exc}") from None
     if axe is not None and not Path(axe).is_file():
         raise pytest.UsageError(
-            f"--flow-axe-script {axe!r} is not a file: give the path of axe-core's axe.min.js "
-            "(npm install axe-core puts it in node_modules/axe-core/axe.min.js)"
+            f"{said('flow_axe_script')} {axe!r} is not a file: give the path of axe-core's "
+            "axe.min.js, or leave it out to use the one the web extra installs"
         )
     output_root = config.rootpath / (output or "test-results")
     if output_root.exists() and not output_root.is_dir():
-        raise pytest.UsageError(f"--flow-output-dir {str(output_root)!r} is not a directory")
+        raise pytest.UsageError(
+            f"{said('flow_output_dir')} {str(output_root)!r} is not a directory"
+        )
     settings = WebSettings(
         chromium=chromium,
         axe_script=axe,
