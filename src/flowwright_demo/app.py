@@ -67,7 +67,7 @@ def create_app(
         max_sockets_per_session=settings.server.max_sockets_per_session,
     )
     # The MCP SDK is imported, and the MCP server built, on the first request to /mcp.
-    mcp = LazyMCPEndpoint(engine, storage, settings.server.host)
+    mcp = LazyMCPEndpoint(engine, storage, settings.server.host, max_sessions)
 
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
