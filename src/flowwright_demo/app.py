@@ -5,6 +5,7 @@ by ``mcp_endpoint.py``), and the built UI (package data built from ``frontend/``
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -206,7 +207,7 @@ class _UI:
 
     def __init__(self, directory: Path, *, packaged: bool) -> None:
         self.directory = directory
-        self.files = StaticFiles(directory=directory, html=True, check_dir=False)
+        self.files = _Files(directory=directory, html=True, check_dir=False)
         self.missing = (
             f"the reference UI is not part of this installation: {directory} does not exist. "
             "It is built from a flowwright checkout (npm ci && npm run build in frontend/) "
@@ -223,3 +224,20 @@ class _UI:
             await JSONResponse({"detail": self.missing}, status_code=404)(scope, receive, send)
         else:
             await self.files(scope, receive, send)
+
+
+class _Files(StaticFiles):
+    """Starlette's static files, where a path the OS cannot look up is a file not found.
+
+    Starlette answers a missing file, a name too long and a NUL byte with 404, but lets
+    other lookup errors escape as a 500 with a traceback: a symlink loop in the directory
+    (ELOOP) was one, asked for by any client.
+    """
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        try:
+            return super().lookup_path(path)
+        except PermissionError:
+            raise  # Starlette's own answer to it (401) stands
+        except OSError:
+            return "", None

@@ -128,3 +128,28 @@ def test_the_ui_is_package_data_unless_ui_dir_names_another(
     monkeypatch.chdir(tmp_path)
     assert ServerSettings(ui_dir="built").ui_path == tmp_path / "built"
     assert ServerSettings(ui=False).ui_path is None
+
+
+def test_symlinks_in_the_ui_dir_never_serve_what_is_outside_nor_fail(tmp_path: Path) -> None:
+    """Links out of the directory are not followed; a link loop (``os.stat`` fails with
+    ELOOP) is a 404 like any missing file, not a 500 with a traceback."""
+    ui = tmp_path / "ui"
+    shutil.copytree(packaged_ui_dir(), ui)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("FLOWWRIGHT-SECRET\n", encoding="utf-8")
+    (ui / "leak.txt").symlink_to(secret)
+    (ui / "up").symlink_to(tmp_path)
+    (ui / "loop").symlink_to(ui / "loop")
+    (ui / "dangling").symlink_to(ui / "nothing")
+    server = server_with(tmp_path, f"ui_dir: {ui}")
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=5) as http:
+            for path in ["/leak.txt", "/up/secret.txt", "/up/", "/loop", "/loop/x", "/dangling"]:
+                response = http.get(path)
+                assert (response.status_code, response.text) == (404, "Not Found"), path
+            # A link that leads back inside is followed.
+            assert http.get("/up/ui/index.html").text == built_index()
+    finally:
+        assert server.stop() == 0
+    log = Path(str(server.log_path)).read_text(encoding="utf-8")
+    assert "Traceback" not in log, server.describe(30)
