@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketClose
+from starlette.websockets import WebSocket
 
 from flowwright.protocol import ErrorPayload, MessageType, envelope
 from flowwright_demo.access import AccessGuard, AccessPolicy, deny
@@ -198,6 +198,12 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=404)
 
 
+_NO_SOCKET_HERE = (
+    "no WebSocket at this path: a session's socket is /ws/{session_id}, the id one non-empty "
+    "path segment"
+)
+
+
 class _UI:
     """The built UI's files (``index.html`` at ``/``), or a JSON 404 saying why there are none.
 
@@ -219,7 +225,8 @@ class _UI:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # a WebSocket to any path but /ws/{session_id}
-            await WebSocketClose()(scope, receive, send)
+            response = JSONResponse({"error": _NO_SOCKET_HERE}, status_code=404)
+            await deny(WebSocket(scope, receive, send), response)
         elif not self.directory.is_dir():
             await JSONResponse({"detail": self.missing}, status_code=404)(scope, receive, send)
         else:

@@ -33,7 +33,8 @@ class Answer:
 
 
 def exchange(port: int, data: bytes, timeout: float = TIMEOUT) -> Answer:
-    """Send ``data`` to 127.0.0.1:``port`` and read until the server closes the connection;
+    """Send ``data`` to 127.0.0.1:``port`` and read until the server closes the connection
+    (or, once it switched protocols with a ``101``, to the end of that head, and hang up);
     fails, naming the request, if it neither answers nor closes within ``timeout``."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
         # The server may answer and close before taking it all: then read that answer.
@@ -53,6 +54,8 @@ def exchange(port: int, data: bytes, timeout: float = TIMEOUT) -> Answer:
             if not chunk:
                 break
             received += chunk
+            if received.startswith(b"HTTP/1.1 101 ") and b"\r\n\r\n" in received:
+                break  # an open WebSocket: closed here, without a closing handshake
     head, _, body = received.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     parts = lines[0].split(" ", 2)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from flowwright.runner import TestFlowRunner
 from flowwright_demo.app import _UI  # the one class under test: its 404 for a UI-less wheel
 from flowwright_demo.settings import ServerSettings, default_conf_dir, packaged_ui_dir
 from tests.demo._client import of_type, open_client, start_server
+from tests.demo._raw_http import exchange, handshake, port_of
 
 INDEX = packaged_ui_dir() / "index.html"
 
@@ -65,10 +68,19 @@ async def test_the_websocket_route_wins_over_the_ui(demo_server: TestFlowRunner)
         await client.until(of_type("ui_message"))
 
 
-async def test_a_websocket_to_any_other_path_is_refused(demo_server: TestFlowRunner) -> None:
+async def test_a_websocket_to_any_other_path_is_refused_saying_where_sockets_are(
+    demo_server: TestFlowRunner,
+) -> None:
     with pytest.raises(InvalidStatus):
         async with connect(f"{demo_server.ws_url}/elsewhere"):
             pass
+    for path in [b"/elsewhere", b"/ws/", b"/ws/a%2Fb", b"/ws/../../etc/passwd"]:
+        answer = await asyncio.to_thread(exchange, port_of(demo_server), handshake(path))
+        assert answer.status == 404, (path, answer)
+        assert json.loads(answer.body) == {
+            "error": "no WebSocket at this path: a session's socket is /ws/{session_id}, the id "
+            "one non-empty path segment"
+        }
 
 
 def server_with(tmp_path: Path, setting: str) -> TestFlowRunner:
