@@ -31,6 +31,7 @@ from flowwright_demo.access import quiet_denials
 from flowwright_demo.app import create_app
 from flowwright_demo.corpus import Corpus, CorpusError
 from flowwright_demo.engine import FlowEngine
+from flowwright_demo.handshake import AnsweringWebSocketProtocol
 from flowwright_demo.llm import LLM, create_llm
 from flowwright_demo.sessions import TOKEN_PARAM
 from flowwright_demo.settings import (
@@ -235,6 +236,7 @@ def _serve(
         log_config=None,  # our handlers (above) receive uvicorn's records too
         access_log=False,
         lifespan="on",
+        ws=AnsweringWebSocketProtocol,  # answers the handshakes websockets refuses
         # Above the app's own limit, so the app answers an oversize frame instead of uvicorn
         # closing the connection.
         ws_max_size=max(16 * server.max_frame_bytes, 1 << 20),

@@ -26,6 +26,10 @@ __all__ = ["AccessGuard", "AccessPolicy", "Refusal", "deny", "quiet_denials"]
 
 logger = logging.getLogger(__name__)
 
+SHOWN_CHARS = 100
+"""How much of a refused ``Host`` or ``Origin`` a refusal quotes: the header is the client's
+to make long, and each refusal is logged."""
+
 _WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 """Bind addresses that name no host (every interface): they add no allowed ``Host``."""
 
@@ -60,14 +64,14 @@ class AccessPolicy:
         if not self._host_allowed(host):
             return Refusal(
                 421,
-                f"Host {host!r} is not allowed: this server answers to loopback names"
+                f"Host {_shown(host)} is not allowed: this server answers to loopback names"
                 f"{self._bind_note()}; add the name to server.allowed_hosts to serve it "
                 "(a guard against DNS rebinding)",
             )
         if origin is not None and not self._origin_allowed(origin, host or ""):
             return Refusal(
                 403,
-                f"Origin {origin!r} is not allowed: only pages on loopback hosts and on this "
+                f"Origin {_shown(origin)} is not allowed: only pages on loopback hosts and on this "
                 "server itself may connect; add the origin to server.allowed_origins to let "
                 "that site in",
             )
@@ -157,6 +161,13 @@ def quiet_denials(record: logging.LogRecord) -> bool:
     the response all the same. Only sockets :func:`deny` refused are concerned.
     """
     return not (_denied.get() and record.getMessage() == _NO_HANDSHAKE)
+
+
+def _shown(value: str | None) -> str:
+    """``value`` quoted, cut to :data:`SHOWN_CHARS` characters with the length it had."""
+    if value is None or len(value) <= SHOWN_CHARS:
+        return repr(value)
+    return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
 
 
 def _split_host(host: str) -> tuple[str, int | None] | None:

@@ -5,6 +5,7 @@ by ``mcp_endpoint.py``), and the built UI (package data built from ``frontend/``
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketClose
+from starlette.websockets import WebSocket
 
 from flowwright.protocol import ErrorPayload, MessageType, envelope
 from flowwright_demo.access import AccessGuard, AccessPolicy, deny
@@ -67,7 +68,7 @@ def create_app(
         max_sockets_per_session=settings.server.max_sockets_per_session,
     )
     # The MCP SDK is imported, and the MCP server built, on the first request to /mcp.
-    mcp = LazyMCPEndpoint(engine, storage, settings.server.host)
+    mcp = LazyMCPEndpoint(engine, storage, settings.server.host, max_sessions)
 
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
@@ -197,6 +198,12 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": str(exc)}, status_code=404)
 
 
+_NO_SOCKET_HERE = (
+    "no WebSocket at this path: a session's socket is /ws/{session_id}, the id one non-empty "
+    "path segment"
+)
+
+
 class _UI:
     """The built UI's files (``index.html`` at ``/``), or a JSON 404 saying why there are none.
 
@@ -206,7 +213,7 @@ class _UI:
 
     def __init__(self, directory: Path, *, packaged: bool) -> None:
         self.directory = directory
-        self.files = StaticFiles(directory=directory, html=True, check_dir=False)
+        self.files = _Files(directory=directory, html=True, check_dir=False)
         self.missing = (
             f"the reference UI is not part of this installation: {directory} does not exist. "
             "It is built from a flowwright checkout (npm ci && npm run build in frontend/) "
@@ -218,8 +225,26 @@ class _UI:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # a WebSocket to any path but /ws/{session_id}
-            await WebSocketClose()(scope, receive, send)
+            response = JSONResponse({"error": _NO_SOCKET_HERE}, status_code=404)
+            await deny(WebSocket(scope, receive, send), response)
         elif not self.directory.is_dir():
             await JSONResponse({"detail": self.missing}, status_code=404)(scope, receive, send)
         else:
             await self.files(scope, receive, send)
+
+
+class _Files(StaticFiles):
+    """Starlette's static files, where a path the OS cannot look up is a file not found.
+
+    Starlette answers a missing file, a name too long and a NUL byte with 404, but lets
+    other lookup errors escape as a 500 with a traceback: a symlink loop in the directory
+    (ELOOP) was one, asked for by any client.
+    """
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        try:
+            return super().lookup_path(path)
+        except PermissionError:
+            raise  # Starlette's own answer to it (401) stands
+        except OSError:
+            return "", None

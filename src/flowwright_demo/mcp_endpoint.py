@@ -33,10 +33,11 @@ class LazyMCPEndpoint:
     it. Plain asyncio, not anyio: importing anyio here would cost the boot it saves.
     """
 
-    def __init__(self, engine: FlowEngine, storage: Path, host: str) -> None:
+    def __init__(self, engine: FlowEngine, storage: Path, host: str, max_sessions: int) -> None:
         self._engine = engine
         self._storage = storage
         self._host = host
+        self._max_sessions = max_sessions
         self._app: ASGIApp | None = None
         self._task: asyncio.Task[None] | None = None
         self._running = False
@@ -86,7 +87,12 @@ class LazyMCPEndpoint:
             # with server.allowed_hosts/allowed_origins; the SDK's own, narrower check would
             # refuse what the configuration allows.
             unguarded = security.TransportSecuritySettings(enable_dns_rebinding_protection=False)
-            app = server.streamable_http_app(host=self._host, transport_security=unguarded)
+            # An MCP session costs ~40 KB until its client deletes it or it idles for 30 min:
+            # bounded by server.max_sessions as the WebSocket sessions are (a 503 beyond it),
+            # not by the SDK's 10,000.
+            app = server.streamable_http_app(
+                host=self._host, transport_security=unguarded, max_sessions=self._max_sessions
+            )
             router = Router(routes=app.routes)
         except asyncio.CancelledError:  # the server stops while the first request waits
             ready.cancel()

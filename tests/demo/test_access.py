@@ -3,6 +3,7 @@ DNS name rebound to 127.0.0.1 gets nothing, while loopback pages and the server'
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import threading
@@ -24,6 +25,7 @@ from flowwright.web.browser import open_chromium
 from flowwright_demo.access import AccessPolicy
 from flowwright_demo.settings import default_conf_dir
 from tests.demo._client import TIMEOUT, logged, open_client, session_url, start_server
+from tests.demo._raw_http import exchange, port_of, request
 
 EVIL = "evil.test"
 """A name Chromium is told resolves to 127.0.0.1: another site, or a rebound DNS name."""
@@ -93,6 +95,29 @@ def test_refusals_say_what_to_configure() -> None:
 
 
 # ---------------------------------------------------------------------- against a server
+
+
+@pytest.mark.parametrize(
+    ("header", "status"), [(b"Host", 421), (b"Origin", 403)], ids=["Host", "Origin"]
+)
+async def test_a_refusal_quotes_a_long_header_cut_in_its_answer_and_log(
+    demo_server: TestFlowRunner, header: bytes, status: int
+) -> None:
+    """The header is the client's to make long (12,000 characters here; uvicorn takes a 16 KiB
+    head): quoted whole, every refused request would write that much to the log."""
+    value = b"http://" + b"x" * 12_000
+    headers = [(b"Origin", value)] if header == b"Origin" else []
+    data = request("GET", b"/health", headers)
+    if header == b"Host":
+        data = data.replace(b"Host: 127.0.0.1", b"Host: " + value, 1)
+    answer = await asyncio.to_thread(exchange, port_of(demo_server), data)
+    assert answer.status == status, answer
+    reason = answer.body.decode()
+    assert len(reason) < 600, reason[:300]
+    assert f"{header.decode()} 'http://xxx" in reason
+    assert "... (12007 characters) is not allowed" in reason
+    line = await logged(demo_server, rf"{header.decode()} 'http://x+'\.\.\. \(12007 characters\)")
+    assert len(line) < 800, line[:300]
 
 
 async def test_a_socket_from_another_origin_is_refused_before_it_opens(

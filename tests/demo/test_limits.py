@@ -2,7 +2,7 @@
 limit, and ``server.max_sockets_per_session`` sockets on each; one more is refused at its
 handshake (HTTP 503) saying why, never accepted and then dropped (a resume takes the place of
 the oldest socket instead); a session costs one open file (its socket); ``/health`` reports
-the figures."""
+the figures. MCP sessions at ``/mcp`` are bounded by ``server.max_sessions`` too, counted apart."""
 
 from __future__ import annotations
 
@@ -76,6 +76,44 @@ def two_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tes
     runner = server_with(tmp_path_factory.mktemp("two-sessions"), max_sessions=2)
     yield runner
     assert runner.stop() == 0, runner.describe(30)
+
+
+MCP_ACCEPT = {"Accept": "application/json, text/event-stream"}
+MCP_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "limits", "version": "1"},
+    },
+}
+
+
+async def test_mcp_sessions_are_bounded_by_max_sessions_too(
+    two_session_server: TestFlowRunner,
+) -> None:
+    """Each costs memory until deleted or idle for 30 minutes: a client that never deletes
+    its sessions must meet the limit, not grow the server by ~40 KB a session."""
+    async with httpx.AsyncClient(
+        base_url=two_session_server.base_url, timeout=TIMEOUT, headers=MCP_ACCEPT
+    ) as http:
+        opened = []
+        for _ in range(2):
+            response = await http.post("/mcp", json=MCP_INITIALIZE)
+            assert response.status_code == 200, response.text
+            opened.append(response.headers["mcp-session-id"])
+        refused = await http.post("/mcp", json=MCP_INITIALIZE)
+        assert refused.status_code == 503, refused.text
+        assert "Too many open sessions" in refused.text
+        # Deleting one makes room.
+        deleted = await http.delete("/mcp", headers={"mcp-session-id": opened.pop()})
+        assert deleted.status_code == 200, deleted.text
+        assert (await http.post("/mcp", json=MCP_INITIALIZE)).status_code == 200
+        # Counted apart from the WebSocket sessions: both of those still fit.
+        async with open_client(two_session_server), open_client(two_session_server):
+            assert (await health(two_session_server))["sessions"] == 2
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -21,6 +23,7 @@ from flowwright.runner import TestFlowRunner
 from flowwright_demo.app import _UI  # the one class under test: its 404 for a UI-less wheel
 from flowwright_demo.settings import ServerSettings, default_conf_dir, packaged_ui_dir
 from tests.demo._client import of_type, open_client, start_server
+from tests.demo._raw_http import exchange, handshake, port_of
 
 INDEX = packaged_ui_dir() / "index.html"
 
@@ -65,10 +68,19 @@ async def test_the_websocket_route_wins_over_the_ui(demo_server: TestFlowRunner)
         await client.until(of_type("ui_message"))
 
 
-async def test_a_websocket_to_any_other_path_is_refused(demo_server: TestFlowRunner) -> None:
+async def test_a_websocket_to_any_other_path_is_refused_saying_where_sockets_are(
+    demo_server: TestFlowRunner,
+) -> None:
     with pytest.raises(InvalidStatus):
         async with connect(f"{demo_server.ws_url}/elsewhere"):
             pass
+    for path in [b"/elsewhere", b"/ws/", b"/ws/a%2Fb", b"/ws/../../etc/passwd"]:
+        answer = await asyncio.to_thread(exchange, port_of(demo_server), handshake(path))
+        assert answer.status == 404, (path, answer)
+        assert json.loads(answer.body) == {
+            "error": "no WebSocket at this path: a session's socket is /ws/{session_id}, the id "
+            "one non-empty path segment"
+        }
 
 
 def server_with(tmp_path: Path, setting: str) -> TestFlowRunner:
@@ -128,3 +140,28 @@ def test_the_ui_is_package_data_unless_ui_dir_names_another(
     monkeypatch.chdir(tmp_path)
     assert ServerSettings(ui_dir="built").ui_path == tmp_path / "built"
     assert ServerSettings(ui=False).ui_path is None
+
+
+def test_symlinks_in_the_ui_dir_never_serve_what_is_outside_nor_fail(tmp_path: Path) -> None:
+    """Links out of the directory are not followed; a link loop (``os.stat`` fails with
+    ELOOP) is a 404 like any missing file, not a 500 with a traceback."""
+    ui = tmp_path / "ui"
+    shutil.copytree(packaged_ui_dir(), ui)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("FLOWWRIGHT-SECRET\n", encoding="utf-8")
+    (ui / "leak.txt").symlink_to(secret)
+    (ui / "up").symlink_to(tmp_path)
+    (ui / "loop").symlink_to(ui / "loop")
+    (ui / "dangling").symlink_to(ui / "nothing")
+    server = server_with(tmp_path, f"ui_dir: {ui}")
+    try:
+        with httpx.Client(base_url=server.base_url, timeout=5) as http:
+            for path in ["/leak.txt", "/up/secret.txt", "/up/", "/loop", "/loop/x", "/dangling"]:
+                response = http.get(path)
+                assert (response.status_code, response.text) == (404, "Not Found"), path
+            # A link that leads back inside is followed.
+            assert http.get("/up/ui/index.html").text == built_index()
+    finally:
+        assert server.stop() == 0
+    log = Path(str(server.log_path)).read_text(encoding="utf-8")
+    assert "Traceback" not in log, server.describe(30)
