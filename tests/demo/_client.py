@@ -34,9 +34,11 @@ __all__ = [
     "id_of",
     "label",
     "logged",
+    "mcp_initialize",
     "of_type",
     "open_client",
     "refusal",
+    "run_beside",
     "sent_ids",
     "session_url",
     "start_server",
@@ -246,3 +248,32 @@ def id_of(message: Message) -> str:
 
 def timeline(messages: list[Message]) -> list[str]:
     return [label(message) for message in messages]
+
+
+def mcp_initialize(client_name: str) -> dict[str, Any]:
+    """The JSON-RPC ``initialize`` request an MCP client opens a session with."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": client_name, "version": "0"},
+        },
+    }
+
+
+async def run_beside(server: TestFlowRunner, stop: asyncio.Event) -> list[DemoClient]:
+    """Normal osb flows, one after another until ``stop`` (at least one), each run to its
+    end: what a fuzz must leave undisturbed."""
+    finished = of_type("system_update", status="finished")
+    runs: list[DemoClient] = []
+    while not stop.is_set() or not runs:
+        async with open_client(server) as client:
+            await client.run_flow("osb", prompt="Is hate speech against migrants allowed?")
+            await client.prompt()
+            await client.answer(confirm=True)
+            await client.until(finished)
+        runs.append(client)
+    return runs

@@ -10,6 +10,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tests.demo._client import mcp_initialize
 from tests.demo._raw_http import handshake, request
 
 __all__ = ["CLASSES", "SECRET", "Probe", "hostile_requests"]
@@ -41,16 +42,7 @@ REST = [
 ]
 QUERIES = ["", "", "?x=1", "?%zz", "?a=%00&a=%ff", "?" + "q" * 3000, "?&&==&"]
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "fuzz", "version": "1"},
-    },
-}
+INITIALIZE = mcp_initialize("fuzz")
 MCP_BODIES = [
     b"",
     b"{",

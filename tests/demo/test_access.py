@@ -24,7 +24,14 @@ from flowwright.runner import TestFlowRunner
 from flowwright.web.browser import open_chromium
 from flowwright_demo.access import AccessPolicy
 from flowwright_demo.settings import default_conf_dir
-from tests.demo._client import TIMEOUT, logged, open_client, session_url, start_server
+from tests.demo._client import (
+    TIMEOUT,
+    logged,
+    mcp_initialize,
+    open_client,
+    session_url,
+    start_server,
+)
 from tests.demo._raw_http import exchange, port_of, request
 
 EVIL = "evil.test"
@@ -242,16 +249,7 @@ def configured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Test
 async def test_mcp_answers_the_hosts_and_origins_the_configuration_allows(
     configured_server: TestFlowRunner,
 ) -> None:
-    initialize = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "0"},
-        },
-    }
+    initialize = mcp_initialize("t")
     accept = {"Accept": "application/json, text/event-stream"}
     async with httpx.AsyncClient(base_url=configured_server.base_url, timeout=TIMEOUT) as http:
         allowed = {**accept, "Host": "lab.example", "Origin": "https://ui.example"}

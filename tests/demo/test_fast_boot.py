@@ -16,7 +16,7 @@ import httpx
 
 from flowwright.runner import TestFlowRunner
 from flowwright_demo.corpus import Corpus
-from tests.demo._client import TIMEOUT, open_client, start_server
+from tests.demo._client import TIMEOUT, mcp_initialize, open_client, start_server
 
 
 def imported_after(code: str) -> set[str]:
@@ -68,16 +68,7 @@ def test_the_index_is_built_on_the_first_search_and_ranks_as_before() -> None:
     assert corpus.search("the a of", k=3) == [], "a query of stopwords finds nothing"
 
 
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "test_fast_boot", "version": "0"},
-    },
-}
+INITIALIZE = mcp_initialize("test_fast_boot")
 HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 

@@ -25,7 +25,7 @@ import yaml
 
 from flowwright.runner import TestFlowRunner
 from flowwright_demo.settings import default_conf_dir, packaged_ui_dir
-from tests.demo._client import TIMEOUT, DemoClient, of_type, open_client, timeline
+from tests.demo._client import TIMEOUT, run_beside, timeline
 from tests.demo._hostile_http import CLASSES, SECRET, Probe, hostile_requests
 from tests.demo._raw_http import Answer, exchange, port_of
 
@@ -41,8 +41,6 @@ REASON_HEADERS = {405: "allow", 416: "content-range"}
 MCP_SDK_BARE = {405, 406}
 """What the MCP SDK (2.3) answers at ``/mcp`` with no body when ``Mcp-Protocol-Version``
 names a version it does not know: its answer, not this server's."""
-
-finished = of_type("system_update", status="finished")
 
 
 @pytest.fixture(scope="module")
@@ -122,19 +120,6 @@ def fuzz(
     return statuses
 
 
-async def bystander(server: TestFlowRunner, stop: asyncio.Event) -> list[DemoClient]:
-    """Runs normal flows, one after another, until ``stop``: each must complete."""
-    runs: list[DemoClient] = []
-    while not stop.is_set() or not runs:
-        async with open_client(server) as client:
-            await client.run_flow("osb", prompt="Is hate speech against migrants allowed?")
-            await client.prompt()
-            await client.answer(confirm=True)
-            await client.until(finished)
-        runs.append(client)
-    return runs
-
-
 async def settled_open_files(server: TestFlowRunner, limit: int) -> int:
     """The server's open files once at most ``limit`` (closes are seen a little later)."""
     async with asyncio.timeout(TIMEOUT):
@@ -155,11 +140,11 @@ async def test_every_hostile_request_gets_a_well_formed_answer_and_nothing_leaks
         await http.post("/mcp", content=b"{")
     stop = asyncio.Event()
     stop.set()
-    await bystander(server, stop)
+    await run_beside(server, stop)
     files_before, rss_before = open_files(server), rss_kb(server)
 
     stop.clear()
-    others = asyncio.create_task(bystander(server, stop))
+    others = asyncio.create_task(run_beside(server, stop))
     began = time.monotonic()
     statuses = await asyncio.to_thread(fuzz, server, probes, served)
     elapsed = time.monotonic() - began

@@ -19,7 +19,7 @@ from websockets.exceptions import ConnectionClosed
 
 from flowwright.protocol import Envelope, parse
 from flowwright.runner import TestFlowRunner
-from tests.demo._client import TIMEOUT, DemoClient, of_type, open_client, session_url, timeline
+from tests.demo._client import TIMEOUT, of_type, run_beside, session_url, timeline
 from tests.demo._hostile import CLASSES, Frame, hostile_frames
 
 SEED = 20261125
@@ -159,19 +159,6 @@ async def errors(socket: ClientConnection, count: int) -> list[str]:
     return contents
 
 
-async def bystander(server: TestFlowRunner, stop: asyncio.Event) -> list[DemoClient]:
-    """Runs normal flows, one after another, until ``stop``: each must complete."""
-    runs: list[DemoClient] = []
-    while not stop.is_set() or not runs:
-        async with open_client(server) as client:
-            await client.run_flow("osb", prompt="Is hate speech against migrants allowed?")
-            await client.prompt()
-            await client.answer(confirm=True)
-            await client.until(finished)
-        runs.append(client)
-    return runs
-
-
 async def test_every_hostile_frame_is_answered_and_nothing_else_is_disturbed(
     server: TestFlowRunner,
 ) -> None:
@@ -179,7 +166,7 @@ async def test_every_hostile_frame_is_answered_and_nothing_else_is_disturbed(
     assert {frame.kind for frame in frames} == set(CLASSES), "every class is exercised"
     hostile = Hostile(server)
     stop = asyncio.Event()
-    others = asyncio.create_task(bystander(server, stop))
+    others = asyncio.create_task(run_beside(server, stop))
 
     began = time.monotonic()
     for frame in frames:

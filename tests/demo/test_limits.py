@@ -27,6 +27,7 @@ from flowwright_demo.sessions import FILE_RESERVE, REPLACED
 from flowwright_demo.settings import default_conf_dir
 from tests.demo._client import (
     TIMEOUT,
+    mcp_initialize,
     of_type,
     open_client,
     refusal,
@@ -79,16 +80,7 @@ def two_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tes
 
 
 MCP_ACCEPT = {"Accept": "application/json, text/event-stream"}
-MCP_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "limits", "version": "1"},
-    },
-}
+MCP_INITIALIZE = mcp_initialize("limits")
 
 
 async def test_mcp_sessions_are_bounded_by_max_sessions_too(
