@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 from flowwright.loopback import is_loopback
 from flowwright_demo.settings import ServerSettings
 
-__all__ = ["AccessGuard", "AccessPolicy", "Refusal", "deny", "quiet_denials"]
+__all__ = ["AccessGuard", "AccessPolicy", "Refusal", "deny", "quiet_denials", "shown"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,14 +64,14 @@ class AccessPolicy:
         if not self._host_allowed(host):
             return Refusal(
                 421,
-                f"Host {_shown(host)} is not allowed: this server answers to loopback names"
+                f"Host {shown(host)} is not allowed: this server answers to loopback names"
                 f"{self._bind_note()}; add the name to server.allowed_hosts to serve it "
                 "(a guard against DNS rebinding)",
             )
         if origin is not None and not self._origin_allowed(origin, host or ""):
             return Refusal(
                 403,
-                f"Origin {_shown(origin)} is not allowed: only pages on loopback hosts and on this "
+                f"Origin {shown(origin)} is not allowed: only pages on loopback hosts and on this "
                 "server itself may connect; add the origin to server.allowed_origins to let "
                 "that site in",
             )
@@ -163,8 +163,9 @@ def quiet_denials(record: logging.LogRecord) -> bool:
     return not (_denied.get() and record.getMessage() == _NO_HANDSHAKE)
 
 
-def _shown(value: str | None) -> str:
-    """``value`` quoted, cut to :data:`SHOWN_CHARS` characters with the length it had."""
+def shown(value: str | None) -> str:
+    """``value`` quoted, cut to :data:`SHOWN_CHARS` characters with the length it had: a
+    client's text as an answer or a log line repeats it, bounded whatever the client sent."""
     if value is None or len(value) <= SHOWN_CHARS:
         return repr(value)
     return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"

@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from flowwright.protocol import ErrorPayload, MessageType, envelope
-from flowwright_demo.access import AccessGuard, AccessPolicy, deny
+from flowwright_demo.access import AccessGuard, AccessPolicy, deny, shown
 from flowwright_demo.corpus import Corpus
 from flowwright_demo.engine import FlowEngine
 from flowwright_demo.llm import LLM
@@ -73,7 +73,7 @@ def create_app(
     def flow(request: Request) -> FlowDefinition:
         name = request.path_params["flow"]
         if name not in settings.flows:
-            raise _NotFound(f"unknown flow {name!r} (available: {', '.join(settings.flows)})")
+            raise _NotFound(f"unknown flow {shown(name)} (available: {', '.join(settings.flows)})")
         return settings.flows[name]
 
     def datasets_of(definition: FlowDefinition) -> list[str]:
@@ -109,7 +109,7 @@ def create_app(
     async def records(request: Request) -> JSONResponse:
         datasets, dataset = datasets_of(flow(request)), request.path_params["dataset"]
         if dataset not in datasets:
-            raise _NotFound(f"unknown dataset {dataset!r} (datasets: {', '.join(datasets)})")
+            raise _NotFound(f"unknown dataset {shown(dataset)} (datasets: {', '.join(datasets)})")
         return JSONResponse(
             [{"record_id": doc.doc_id, "name": doc.title} for doc in corpus.records(dataset)]
         )

@@ -35,6 +35,7 @@ from flowwright.protocol import (
     envelope,
     parse_client,
 )
+from flowwright_demo.access import shown
 from flowwright_demo.agents import Host, create_agent
 from flowwright_demo.corpus import Corpus, Document
 from flowwright_demo.flows import FLOWS
@@ -206,7 +207,7 @@ class FlowEngine:
         definition = self.settings.flows.get(request.flow)
         if definition is None:
             raise Refused(
-                f"unknown flow {request.flow!r} (available: {', '.join(self.settings.flows)})"
+                f"unknown flow {shown(request.flow)} (available: {', '.join(self.settings.flows)})"
             )
         run = self._plan(session, request.flow, definition, request.parameters)
         self._runs[session.id] = run

@@ -31,6 +31,7 @@ from pathlib import Path
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from flowwright.protocol import Envelope, MessageType, SessionResumed
+from flowwright_demo.access import shown
 
 __all__ = [
     "CLEAN_CLOSE_CODES",
@@ -195,7 +196,7 @@ class Session:
             self.sockets.add(socket)
         if backlog is None:
             raise ResumeError(
-                f"cannot resume after message {resume_after!r}: it is not among the last "
+                f"cannot resume after message {shown(resume_after)}: it is not among the last "
                 f"{self._recent.maxlen} messages of session {self.id!r}"
             )
         if resume_after is not None:

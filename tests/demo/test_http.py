@@ -56,6 +56,8 @@ def test_records_of_a_dataset(http: httpx.Client) -> None:
         ("/api/flows/nope/info", "unknown flow 'nope' (available: chat, osb)"),
         ("/api/flows/nope/datasets/osb-sample/records", "unknown flow 'nope'"),
         ("/api/flows/osb/datasets/nope/records", "unknown dataset 'nope'"),
+        # A client's text is repeated cut, with its length, however long it was.
+        ("/api/flows/" + "n" * 3000 + "/info", "unknown flow '" + "n" * 100 + "'... (3000 ch"),
     ],
 )
 def test_unknown_names_are_a_404_that_says_why(
