@@ -12,6 +12,7 @@ import collections
 import contextlib
 import ctypes
 import dataclasses
+import math
 import os
 import re
 import select
@@ -437,6 +438,10 @@ def _exits_within(process: subprocess.Popen[bytes], timeout: float) -> bool:
             return False
         return True
     try:
-        return bool(select.select([pidfd], [], [], timeout)[0])
+        # poll, not select: a test process's fds go past select's FD_SETSIZE (1024), where
+        # select raises ValueError.
+        waiter = select.poll()
+        waiter.register(pidfd, select.POLLIN)
+        return bool(waiter.poll(max(0, math.ceil(timeout * 1000))))
     finally:
         os.close(pidfd)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import resource
+import signal
 import socket
 import sys
 import threading
@@ -78,6 +81,39 @@ def test_port_placeholder_and_exit_callback(tmp_path: Path) -> None:
         assert runner.wait_exited(5) == -9
     assert codes == [-9]
     assert "killed by SIGKILL" in runner.describe()
+
+
+STUBBORN_SERVER = PORT_SERVER.replace(
+    "import http.server, sys",
+    "import http.server, signal, sys\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)",
+)
+
+
+def test_stop_waits_for_the_exit_with_fds_past_select_s_limit(tmp_path: Path) -> None:
+    """A test process holds many sockets (a thousand sessions): the descriptor stop waits on
+    is then over 1024, where select() raises ValueError; stop still waits and reports."""
+    script = tmp_path / "server.py"
+    script.write_text(PORT_SERVER)
+    runner = TestFlowRunner([sys.executable, str(script), "{port}"]).start()
+    fillers: list[int] = []
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 2048)), hard))
+    try:
+        while not fillers or fillers[-1] < 1100:  # every lower descriptor taken too
+            fillers.append(os.open(os.devnull, os.O_RDONLY))
+        assert runner.stop() == -signal.SIGTERM
+    finally:
+        for fd in fillers:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        runner.stop()
+
+
+def test_a_server_that_ignores_sigterm_is_killed_after_stop_timeout(tmp_path: Path) -> None:
+    script = tmp_path / "server.py"
+    script.write_text(STUBBORN_SERVER)
+    runner = TestFlowRunner([sys.executable, str(script), "{port}"], stop_timeout=0.2).start()
+    assert runner.stop() == -signal.SIGKILL
 
 
 def test_a_server_that_exits_during_startup_is_reported_with_its_log() -> None:
