@@ -113,12 +113,15 @@ def test_ctrl_c_under_xdist_leaves_one_named_directory_and_no_server(tmp_path: P
         while said.count(b"\n") < 2:
             assert select.select([started], [], [], scaled(30))[0], f"started: {said!r}"
             said += os.read(started, 4096)
+        pids = [int(pid) for pid in said.split()]
+        assert not any(exits_within(pid, 0) for pid in pids)  # both servers up, tests hanging
+        os.killpg(run.pid, signal.SIGINT)
+        output = run.communicate(timeout=scaled(30))[0].decode()
     finally:
         os.close(started)
-    pids = [int(pid) for pid in said.split()]
-    assert not any(exits_within(pid, 0) for pid in pids)  # both servers up, tests hanging
-    os.killpg(run.pid, signal.SIGINT)
-    output = run.communicate(timeout=30)[0].decode()
+        if run.poll() is None:  # the test failed before the run ended: leave nothing running
+            os.killpg(run.pid, signal.SIGKILL)
+            run.communicate()
     assert all(exits_within(pid, scaled(10)) for pid in pids), output[-2000:]
     header = re.search(r"; workdir (\S+)", output)
     assert header is not None, output
