@@ -11,7 +11,11 @@ from __future__ import annotations
 import ipaddress
 import urllib.parse
 
-__all__ = ["host_refusal", "is_loopback", "origin_refusal"]
+__all__ = ["SHOWN_CHARS", "host_refusal", "is_loopback", "origin_refusal", "shown"]
+
+SHOWN_CHARS = 100
+"""How much of a client's text (a refused ``Host`` or ``Origin``) a refusal quotes: the
+header is the client's to make long, and each refusal is logged."""
 
 
 def host_refusal(host: str | None) -> str | None:
@@ -20,7 +24,7 @@ def host_refusal(host: str | None) -> str | None:
     if name is not None and is_loopback(name):
         return None
     return (
-        f"Host {host!r} is not allowed: flowwright answers to loopback names only "
+        f"Host {shown(host)} is not allowed: flowwright answers to loopback names only "
         "(a guard against DNS rebinding)"
     )
 
@@ -37,7 +41,7 @@ def origin_refusal(origin: str | None, host: str | None) -> str | None:
     own = page.netloc == (host or "").lower()
     if page.scheme in ("http", "https") and page.hostname and (is_loopback(page.hostname) or own):
         return None
-    return f"Origin {origin!r} is not allowed: only pages on loopback hosts may connect"
+    return f"Origin {shown(origin)} is not allowed: only pages on loopback hosts may connect"
 
 
 def _host_name(host: str) -> str | None:
@@ -60,3 +64,11 @@ def is_loopback(name: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def shown(value: str | None) -> str:
+    """``value`` quoted, cut to :data:`SHOWN_CHARS` characters with the length it had: a
+    client's text as an answer or a log line repeats it, bounded whatever the client sent."""
+    if value is None or len(value) <= SHOWN_CHARS:
+        return repr(value)
+    return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"

@@ -26,7 +26,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from flowwright.loopback import host_refusal, origin_refusal
+from flowwright.loopback import host_refusal, origin_refusal, shown
 from flowwright.recording import Recording, Segment, load_recording
 from flowwright.server import ExitCallback
 
@@ -154,7 +154,7 @@ class ReplayServer:
             refusal = origin_refusal(request.headers.get("Origin"), host)
             status = HTTPStatus.FORBIDDEN
         if refusal is not None:
-            logger.info("! refused %s: %s", request.path, refusal)
+            logger.info("! refused %s: %s", shown(request.path), refusal)
             return _json(connection, status, {"error": refusal})
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return None

@@ -19,16 +19,13 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from flowwright.loopback import is_loopback
+from flowwright.loopback import is_loopback, shown
 from flowwright_demo.settings import ServerSettings
 
+# shown is the framework's (flowwright.loopback), used by the demo's every refusal: one rule.
 __all__ = ["AccessGuard", "AccessPolicy", "Refusal", "deny", "quiet_denials", "shown"]
 
 logger = logging.getLogger(__name__)
-
-SHOWN_CHARS = 100
-"""How much of a refused ``Host`` or ``Origin`` a refusal quotes: the header is the client's
-to make long, and each refusal is logged."""
 
 _WILDCARD_BINDS = frozenset({"", "0.0.0.0", "::"})
 """Bind addresses that name no host (every interface): they add no allowed ``Host``."""
@@ -161,14 +158,6 @@ def quiet_denials(record: logging.LogRecord) -> bool:
     the response all the same. Only sockets :func:`deny` refused are concerned.
     """
     return not (_denied.get() and record.getMessage() == _NO_HANDSHAKE)
-
-
-def shown(value: str | None) -> str:
-    """``value`` quoted, cut to :data:`SHOWN_CHARS` characters with the length it had: a
-    client's text as an answer or a log line repeats it, bounded whatever the client sent."""
-    if value is None or len(value) <= SHOWN_CHARS:
-        return repr(value)
-    return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
 
 
 def _split_host(host: str) -> tuple[str, int | None] | None:

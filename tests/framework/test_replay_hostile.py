@@ -114,3 +114,24 @@ async def test_a_page_of_another_site_may_not_read_the_recording(
         if status != 200:
             with pytest.raises(InvalidStatus):
                 await connect(server.ws_url + "/ws/x", additional_headers=headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Host": "h" * 6000}, {"Host": "127.0.0.1", "Origin": "http://" + "o" * 6000}],
+    ids=["host", "origin"],
+)
+async def test_a_refusal_quotes_a_long_header_cut_short(headers: dict[str, str]) -> None:
+    """A refused ``Host``/``Origin`` is the client's to make long: the answer quotes 100
+    characters of it and says how long it was, as the reference server's does."""
+    async with ReplayServer(MOCK) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        writer.write(f"GET /api/flows HTTP/1.1\r\n{lines}\r\n".encode())
+        async with asyncio.timeout(10 * settings.timeout_factor):
+            answer = await reader.read()
+        writer.close()
+    assert answer.startswith((b"HTTP/1.1 421 ", b"HTTP/1.1 403 ")), answer[:200]
+    assert len(answer) < 1000, answer[:200]
+    refused = headers.get("Origin", headers["Host"])
+    assert f"... ({len(refused)} characters) is not allowed".encode() in answer, answer

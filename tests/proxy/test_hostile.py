@@ -227,3 +227,18 @@ async def test_a_rebound_host_is_refused_before_the_proxy_rewrites_it(puppet: Pu
         assert len(puppet.requests) == 1
         notes = proxy.collector.filter(category="note", direction="note", pattern="^refused")
         assert notes[0].content.startswith("refused a request: Host 'evil.example:80' is not")
+
+
+async def test_a_refusal_quotes_a_long_host_cut_short(puppet: Puppet) -> None:
+    """A 6,000-character ``Host`` is refused in a short answer and note, not repeated whole."""
+    async with FlowProxy(puppet.url) as proxy:
+        host = "h" * 6000
+        reader, writer = await send_raw(proxy.port, handshake("/ws/a", host=host))
+        async with asyncio.timeout(10 * settings.timeout_factor):
+            answer = await reader.read()
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 421 Misdirected Request\r\n"), answer[:200]
+        assert len(answer) < 1000, answer[:200]
+        assert b"... (6000 characters) is not allowed" in answer, answer
+        (note,) = proxy.collector.filter(category="note", direction="note", pattern="^refused")
+        assert len(note.content) < 500, note.content
