@@ -236,6 +236,15 @@ class MessageCollector:
             self._remove_spill = weakref.finalize(self, _unlink, self._spill_path)
         assert self._keep is not None
         last = len(self._raw) - self._keep  # the newest seq to spill now
+        if self._remove_spill is not None and not self._remove_spill.alive:
+            # Closed (a client left open past its test): appending would make the deleted
+            # file again, for nobody to delete. The text goes; reading it says why.
+            for seq in range(self._held_from, last + 1):
+                self._offsets.append(-1)
+                self._raw[seq - 1] = None
+                self._built.pop(seq, None)
+            self._held_from = last + 1
+            return
         with self._spill_path.open("ab") as spill:
             for seq in range(self._held_from, last + 1):
                 line = json.dumps(self._message(seq).to_dict(), ensure_ascii=False) + "\n"

@@ -159,6 +159,12 @@ def test_a_temporary_spill_file_is_deleted_on_close_and_with_the_collector(tmp_p
     with pytest.raises(ValueError, match="#1 was spilled to a temporary file, deleted"):
         collector[1].content  # noqa: B018
     assert collector[30].content == "m29"  # what is held still reads
+    for frame in frames:  # a client left open past its test goes on receiving
+        collector.append(frame)
+    assert not spill.exists()  # not made again, for nobody to delete
+    with pytest.raises(ValueError, match="#31 was spilled to a temporary file, deleted"):
+        collector[31].content  # noqa: B018
+    assert collector[60].content == "m29"
 
     dropped = MessageCollector(keep=5)
     for frame in frames:
