@@ -18,7 +18,7 @@ import pytest
 
 from flowwright.dialect import FLOWWRIGHT, Dialect, resolve_dialect
 
-__all__ = ["Options", "add_options", "declare_options", "option", "read_options"]
+__all__ = ["Options", "add_options", "declare_options", "given_as", "option", "read_options"]
 
 
 def add_options(
