@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from flowwright.lazy import lazy_attributes
 
 if TYPE_CHECKING:
+    from flowwright.proxy.connection import ProxyConnection
     from flowwright.proxy.faults import (
         Corrupt,
         CorruptMode,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
         reorder,
         throttle,
     )
-    from flowwright.proxy.relay import FaultScope, FlowProxy, ProxiedServer, ProxyConnection
+    from flowwright.proxy.relay import FaultScope, FlowProxy, ProxiedServer
 
 __all__ = [
     "Corrupt",
@@ -92,7 +93,7 @@ _HOMES = MappingProxyType(
         "FrameFault": "flowwright.proxy.faults",
         "Outcome": "flowwright.proxy.faults",
         "ProxiedServer": "flowwright.proxy.relay",
-        "ProxyConnection": "flowwright.proxy.relay",
+        "ProxyConnection": "flowwright.proxy.connection",
         "Refuse": "flowwright.proxy.faults",
         "Reorder": "flowwright.proxy.faults",
         "Side": "flowwright.proxy.faults",

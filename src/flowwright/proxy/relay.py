@@ -18,7 +18,7 @@ import logging
 import random
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -36,11 +36,14 @@ from flowwright.dialect import Dialect
 from flowwright.errors import ClientStateError
 from flowwright.loopback import host_refusal
 from flowwright.message import Message
+from flowwright.proxy.connection import ProxyConnection as ProxyConnection
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
 from flowwright.server import ExitCallback, FlowServer
 from flowwright.stream import FlowStream
 
-__all__ = ["FaultScope", "FlowProxy", "ProxiedServer", "ProxyConnection"]
+__all__ = ["FaultScope", "FlowProxy", "ProxiedServer"]
+# Names moved to modules of their own are imported above ``as`` themselves (an explicit
+# re-export), so ``from flowwright.proxy.relay import ProxyConnection`` still type-checks.
 
 logger = logging.getLogger("flowwright.proxy")
 
@@ -86,31 +89,6 @@ _HANDSHAKE_HEADERS = frozenset(
     }
 )
 """A handshake response's own headers, which the proxy's handshake with the client sets."""
-
-
-@dataclass(eq=False)
-class ProxyConnection:
-    """One client's WebSocket through the proxy, and the server connection it is relayed to."""
-
-    number: int
-    path: str
-    """The path and query the client asked for (``/ws/<session>?resume_after=...``)."""
-    upstream: ClientConnection
-    client: ServerConnection | None = None
-    state: Literal["opening", "open", "closed", "cut"] = "opening"
-    frames: dict[str, int] = field(default_factory=lambda: {"server": 0, "client": 0})
-    """How many frames each side sent through it."""
-
-    @property
-    def label(self) -> str:
-        """``connection 2 to /ws/abc``, for the transcript."""
-        return f"connection {self.number} to {self.path}"
-
-    def abort(self) -> None:
-        """Drop both sides at once, without a closing handshake."""
-        for side in (self.client, self.upstream):
-            if side is not None:
-                side.transport.abort()
 
 
 @dataclass(slots=True)
