@@ -19,14 +19,12 @@ import random
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
@@ -38,6 +36,7 @@ from flowwright.loopback import host_refusal
 from flowwright.message import Message
 from flowwright.proxy.connection import ProxyConnection as ProxyConnection
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
+from flowwright.proxy.http import _forwarded_head, _http_error, _response, _splice
 from flowwright.server import ExitCallback, FlowServer
 from flowwright.stream import FlowStream
 
@@ -49,7 +48,6 @@ logger = logging.getLogger("flowwright.proxy")
 
 Frame = str | bytes
 _HEAD_LIMIT = 64 * 1024
-_CHUNK = 64 * 1024
 _NOT_FORWARDED = frozenset(
     {
         "host",
@@ -749,70 +747,6 @@ class FlowProxy(FlowStream):
         with contextlib.suppress(ConnectionError):
             await writer.drain()
         writer.close()
-
-
-async def _splice(
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    up_reader: asyncio.StreamReader,
-    up_writer: asyncio.StreamWriter,
-) -> None:
-    """Copy bytes both ways until the far side is done; then close both."""
-
-    async def client_to_far() -> None:
-        with contextlib.suppress(ConnectionError, OSError):
-            while data := await reader.read(_CHUNK):
-                up_writer.write(data)
-                await up_writer.drain()
-            if up_writer.can_write_eof():
-                up_writer.write_eof()
-
-    forward = asyncio.create_task(client_to_far())
-    try:
-        with contextlib.suppress(ConnectionError, OSError):
-            while data := await up_reader.read(_CHUNK):
-                writer.write(data)
-                await writer.drain()
-    finally:
-        forward.cancel()
-        await asyncio.gather(forward, return_exceptions=True)
-        for side in (writer, up_writer):
-            side.close()
-
-
-def _forwarded_head(head: bytes, netloc: str) -> bytes:
-    """An HTTP request head for the server: its ``Host``, and one request per connection."""
-    lines = head.rstrip(b"\r\n").split(b"\r\n")
-    kept = [lines[0]] + [
-        line
-        for line in lines[1:]
-        if line.split(b":", 1)[0].strip().lower() not in (b"host", b"connection", b"keep-alive")
-    ]
-    kept += [b"Host: " + netloc.encode(), b"Connection: close"]
-    return b"\r\n".join(kept) + b"\r\n\r\n"
-
-
-def _http_error(status: int, text: str) -> bytes:
-    body = (text + "\n").encode()
-    return (
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
-        "Content-Type: text/plain; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    ).encode() + body
-
-
-def _response(status: int, reason: str, body: bytes | bytearray, headers: Headers) -> Response:
-    """The server's refusal of a handshake, for the client, as the server gave it."""
-    kept = Headers(
-        [
-            (name, value)
-            for name, value in headers.raw_items()
-            if name.lower() not in ("content-length", "connection", "transfer-encoding")
-        ]
-    )
-    kept["Content-Length"] = str(len(body))
-    kept["Connection"] = "close"
-    return Response(status, reason, kept, body)
 
 
 def _describe(message: Message) -> str:
