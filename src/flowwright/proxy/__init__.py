@@ -26,6 +26,7 @@ from flowwright.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from flowwright.proxy.connection import ProxyConnection
+    from flowwright.proxy.endpoint import ProxiedServer
     from flowwright.proxy.faults import (
         Corrupt,
         CorruptMode,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
         reorder,
         throttle,
     )
-    from flowwright.proxy.relay import FaultScope, FlowProxy, ProxiedServer
+    from flowwright.proxy.relay import FaultScope, FlowProxy
 
 __all__ = [
     "Corrupt",
@@ -92,7 +93,7 @@ _HOMES = MappingProxyType(
         "FlowProxy": "flowwright.proxy.relay",
         "FrameFault": "flowwright.proxy.faults",
         "Outcome": "flowwright.proxy.faults",
-        "ProxiedServer": "flowwright.proxy.relay",
+        "ProxiedServer": "flowwright.proxy.endpoint",
         "ProxyConnection": "flowwright.proxy.connection",
         "Refuse": "flowwright.proxy.faults",
         "Reorder": "flowwright.proxy.faults",

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import random
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
@@ -35,12 +35,13 @@ from flowwright.errors import ClientStateError
 from flowwright.loopback import host_refusal
 from flowwright.message import Message
 from flowwright.proxy.connection import ProxyConnection as ProxyConnection
+from flowwright.proxy.endpoint import ProxiedServer as ProxiedServer
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
 from flowwright.proxy.http import _forwarded_head, _http_error, _response, _splice
-from flowwright.server import ExitCallback, FlowServer
+from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
 
-__all__ = ["FaultScope", "FlowProxy", "ProxiedServer"]
+__all__ = ["FaultScope", "FlowProxy"]
 # Names moved to modules of their own are imported above ``as`` themselves (an explicit
 # re-export), so ``from flowwright.proxy.relay import ProxyConnection`` still type-checks.
 
@@ -246,54 +247,6 @@ class FaultScope:
 
     async def __aexit__(self, *exc_info: object) -> None:
         self.__exit__()
-
-
-class ProxiedServer:
-    """The server under test as clients see it through the proxy: a
-    :class:`~flowwright.server.FlowServer` whose URLs are the proxy's, and whose description
-    in a failure names the proxy, its faults, and the server behind it."""
-
-    def __init__(self, proxy: FlowProxy) -> None:
-        self.proxy = proxy
-
-    @property
-    def base_url(self) -> str:
-        """The proxy's HTTP base URL (``http://127.0.0.1:<port>``)."""
-        return self.proxy.http_url
-
-    @property
-    def ws_url(self) -> str:
-        """The proxy's WebSocket base URL (``ws://127.0.0.1:<port>``)."""
-        return self.proxy.url
-
-    def describe(self, log_lines: int = 10, *, session: str | None = None) -> str:
-        """The proxy's state, then the server's behind it."""
-        upstream = self.proxy.server
-        behind = (
-            upstream.describe(log_lines, session=session)
-            if upstream is not None
-            else f"server: {self.proxy.target} (not started by flowwright: no process state or log)"
-        )
-        return f"{self.proxy.describe()}\n{behind}"
-
-    def log_tail(self, n: int = 20) -> list[str]:
-        """The log of the server behind the proxy, if flowwright can see it."""
-        upstream = self.proxy.server
-        return upstream.log_tail(n) if upstream is not None else []
-
-    def on_exit(self, callback: ExitCallback) -> Callable[[], None]:
-        """The exit of the server behind the proxy: a crash reads as a crash through it too."""
-        upstream = self.proxy.server
-        return upstream.on_exit(callback) if upstream is not None else _nothing
-
-    def wait_exited(self, timeout: float | None = None) -> int | None:
-        """The exit code of the server behind the proxy, once it has exited."""
-        upstream = self.proxy.server
-        return upstream.wait_exited(timeout) if upstream is not None else None
-
-
-def _nothing() -> None:
-    """Unsubscribing from an exit that is never reported."""
 
 
 class FlowProxy(FlowStream):
