@@ -50,7 +50,8 @@ if TYPE_CHECKING:
         reorder,
         throttle,
     )
-    from flowwright.proxy.relay import FaultScope, FlowProxy
+    from flowwright.proxy.relay import FlowProxy
+    from flowwright.proxy.scope import FaultScope
 
 __all__ = [
     "Corrupt",
@@ -89,7 +90,7 @@ _HOMES = MappingProxyType(
         "Drop": "flowwright.proxy.faults",
         "Duplicate": "flowwright.proxy.faults",
         "Fault": "flowwright.proxy.faults",
-        "FaultScope": "flowwright.proxy.relay",
+        "FaultScope": "flowwright.proxy.scope",
         "FlowProxy": "flowwright.proxy.relay",
         "FrameFault": "flowwright.proxy.faults",
         "Outcome": "flowwright.proxy.faults",

@@ -38,10 +38,11 @@ from flowwright.proxy.connection import ProxyConnection as ProxyConnection
 from flowwright.proxy.endpoint import ProxiedServer as ProxiedServer
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
 from flowwright.proxy.http import _forwarded_head, _http_error, _response, _splice
+from flowwright.proxy.scope import FaultScope as FaultScope
 from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
 
-__all__ = ["FaultScope", "FlowProxy"]
+__all__ = ["FlowProxy"]
 # Names moved to modules of their own are imported above ``as`` themselves (an explicit
 # re-export), so ``from flowwright.proxy.relay import ProxyConnection`` still type-checks.
 
@@ -214,39 +215,6 @@ class _Lane:
             for item in held.items:
                 item.due = due
             self.put(*held.items)
-
-
-class FaultScope:
-    """The faults of one ``with``/``async with proxy.fault(...)`` block: added on entry,
-    removed on exit (a frame they hold back is sent then)."""
-
-    def __init__(self, proxy: FlowProxy, faults: tuple[Fault, ...]) -> None:
-        self.proxy = proxy
-        self.faults = faults
-
-    @property
-    def hits(self) -> list[Message]:
-        """The frames its faults took, in the proxy's order."""
-        taken = {
-            id(message): message
-            for fault in self.faults
-            if isinstance(fault, FrameFault)
-            for message in fault.hits
-        }
-        return sorted(taken.values(), key=lambda message: message.seq)
-
-    def __enter__(self) -> Self:
-        self.proxy.add(*self.faults)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.proxy.remove(*self.faults)
-
-    async def __aenter__(self) -> Self:
-        return self.__enter__()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.__exit__()
 
 
 class FlowProxy(FlowStream):
