@@ -18,14 +18,13 @@ import logging
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
@@ -38,6 +37,7 @@ from flowwright.proxy.connection import ProxyConnection as ProxyConnection
 from flowwright.proxy.endpoint import ProxiedServer as ProxiedServer
 from flowwright.proxy.faults import Fault, FrameFault, Outcome, Refuse, Reorder
 from flowwright.proxy.http import _forwarded_head, _http_error, _response, _splice
+from flowwright.proxy.lane import Frame, _Held, _Item, _Lane
 from flowwright.proxy.scope import FaultScope as FaultScope
 from flowwright.server import FlowServer
 from flowwright.stream import FlowStream
@@ -48,7 +48,6 @@ __all__ = ["FlowProxy"]
 
 logger = logging.getLogger("flowwright.proxy")
 
-Frame = str | bytes
 _HEAD_LIMIT = 64 * 1024
 _NOT_FORWARDED = frozenset(
     {
@@ -73,8 +72,6 @@ _NOT_FORWARDED = frozenset(
 handshake (Origin, Cookie, Authorization, x-flowwright-session-token...) goes to the server."""
 _HOST = re.compile(rb"^host:[ \t]*([^\r\n]*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 """The client's ``Host``: checked before anything is passed on, as the proxy rewrites it."""
-_REFUSALS = frozenset({1002, 1007, 1009})
-"""Close codes websockets sends when it fails a connection over a frame it received."""
 _UPGRADE = re.compile(rb"^upgrade:[ \t]*websocket[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
 _HANDSHAKE_HEADERS = frozenset(
     {
@@ -89,132 +86,6 @@ _HANDSHAKE_HEADERS = frozenset(
     }
 )
 """A handshake response's own headers, which the proxy's handshake with the client sets."""
-
-
-@dataclass(slots=True)
-class _Item:
-    kind: Literal["frame", "cut", "close"]
-    due: float
-    data: Frame = ""
-    seq: int = 0
-    code: int | None = None  # close: the code to pass on; None: the source dropped, so drop
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class _Held:
-    remaining: int
-    items: list[_Item]
-    faults: list[Fault]
-
-
-class _Lane:
-    """One direction of one connection: a reader that applies the faults, a sender that
-    sends in order at each frame's due time (so a delay holds back the frames behind)."""
-
-    def __init__(
-        self,
-        proxy: FlowProxy,
-        connection: ProxyConnection,
-        side: Literal["server", "client"],
-        source: ClientConnection | ServerConnection,
-        sink: ClientConnection | ServerConnection,
-    ) -> None:
-        self.proxy = proxy
-        self.connection = connection
-        self.side = side
-        self.source = source
-        self.sink = sink
-        self.queue: asyncio.Queue[_Item] = asyncio.Queue()
-        self.last_due = 0.0
-        self.held: list[_Held] = []
-        self.cutting = False  # a cut is on its way: what arrives now is lost with it
-
-    @property
-    def arrow(self) -> str:
-        return "server → client" if self.side == "server" else "client → server"
-
-    async def read(self) -> None:
-        try:
-            async for data in self.source:
-                self.proxy._on_frame(self, data)
-        except ConnectionClosed:
-            pass
-        finally:
-            self.finish()
-
-    def finish(self) -> None:
-        """The source closed: pass its close on, after the frames still due (or, after a cut,
-        just wake the sender, which stops)."""
-        if self.connection.state == "cut":
-            self.put(_Item("close", 0.0))
-            return
-        self.release(lambda held: True)
-        code = self.source.close_code
-        passed = None if code in (None, 1006) else 1000 if code in (1005, 1015) else code
-        reason = self.source.close_reason or ""
-        sent = self.source.protocol.close_sent
-        if passed is None and sent is not None and sent.code in _REFUSALS:
-            # The proxy's own WebSocket refused a frame (not UTF-8, bad framing) and closed:
-            # the other side learns why, as it would have without the proxy.
-            passed, reason = sent.code, sent.reason
-            self.proxy._note(
-                self.connection,
-                f"{self.connection.label}: the {self.side} sent what WebSocket forbids "
-                f"({sent.code} {sent.reason}); closed both sides with {sent.code}",
-            )
-        self.put(_Item("close", self.due(0.0), code=passed, reason=reason))
-
-    async def send(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            item = await self.queue.get()
-            wait = item.due - loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)  # the fault's own delay: what it injects
-            if self.connection.state == "cut":
-                return
-            if item.kind == "frame":
-                try:
-                    await self.sink.send(item.data)
-                except ConnectionClosed:
-                    return
-            elif item.kind == "cut":
-                self.proxy._cut(self.connection)
-                return
-            else:
-                if item.code is None:
-                    self.sink.transport.abort()  # the other side dropped: so does this one
-                else:
-                    with contextlib.suppress(ConnectionClosed):
-                        await self.sink.close(item.code, item.reason)
-                return
-
-    def due(self, delay: float, transfer: float = 0.0) -> float:
-        """When a frame arriving now goes out: after its delay and after every frame before
-        it; its transfer time on a throttled link holds back the frames behind."""
-        start = max(asyncio.get_running_loop().time() + delay, self.last_due)
-        self.last_due = start + transfer
-        return self.last_due
-
-    def put(self, *items: _Item) -> None:
-        for item in items:
-            self.queue.put_nowait(item)
-
-    def passed(self) -> None:
-        """A frame went ahead: count down the held frames, send those whose turn it is."""
-        for held in self.held:
-            held.remaining -= 1
-        self.release(lambda held: held.remaining <= 0)
-
-    def release(self, which: Any) -> None:
-        ready = [held for held in self.held if which(held)]
-        self.held = [held for held in self.held if held not in ready]
-        for held in ready:
-            due = self.due(0.0)
-            for item in held.items:
-                item.due = due
-            self.put(*held.items)
 
 
 class FlowProxy(FlowStream):
