@@ -21,21 +21,16 @@ from typing import TYPE_CHECKING
 
 from flowwright.lazy import lazy_attributes
 
-if TYPE_CHECKING:
-    from flowwright.conformance.baseline import load_baseline, write_baseline
-    from flowwright.conformance.checker import PROBE_TYPE, Checker, ProbeClient
-    from flowwright.conformance.rules import RULES, Rule, rule
+if TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.conformance.baseline import load_baseline as load_baseline
+    from flowwright.conformance.baseline import write_baseline as write_baseline
+    from flowwright.conformance.checker import PROBE_TYPE as PROBE_TYPE
+    from flowwright.conformance.checker import Checker as Checker
+    from flowwright.conformance.checker import ProbeClient as ProbeClient
+    from flowwright.conformance.rules import RULES as RULES
+    from flowwright.conformance.rules import Rule as Rule
+    from flowwright.conformance.rules import rule as rule
 
-__all__ = [
-    "PROBE_TYPE",
-    "RULES",
-    "Checker",
-    "ProbeClient",
-    "Rule",
-    "load_baseline",
-    "rule",
-    "write_baseline",
-]
 
 _HOMES = MappingProxyType(
     {
@@ -50,6 +45,7 @@ _HOMES = MappingProxyType(
     }
 )
 """Public name → the module it is imported from on first use."""
+__all__ = sorted(_HOMES)  # the TYPE_CHECKING imports re-export them to type checkers
 
 if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
     __getattr__ = lazy_attributes(__name__, _HOMES)

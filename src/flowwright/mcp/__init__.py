@@ -12,24 +12,18 @@ it raises :class:`~flowwright.errors.MissingExtraError` naming the extra.
 
 from __future__ import annotations
 
-import importlib
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from flowwright.extras import needs_extra
+from flowwright.lazy import lazy_attributes
 
-if TYPE_CHECKING:
-    from flowwright.mcp.assertions import assert_tool_error, assert_tools, schema_differences
-    from flowwright.mcp.client import FlowMCPClient
-    from flowwright.mcp.results import ToolResult
+if TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.mcp.assertions import assert_tool_error as assert_tool_error
+    from flowwright.mcp.assertions import assert_tools as assert_tools
+    from flowwright.mcp.assertions import schema_differences as schema_differences
+    from flowwright.mcp.client import FlowMCPClient as FlowMCPClient
+    from flowwright.mcp.results import ToolResult as ToolResult
 
-__all__ = [
-    "FlowMCPClient",
-    "ToolResult",
-    "assert_tool_error",
-    "assert_tools",
-    "schema_differences",
-]
 
 _HOMES = MappingProxyType(
     {
@@ -40,14 +34,8 @@ _HOMES = MappingProxyType(
         "schema_differences": "flowwright.mcp.assertions",
     }
 )
+"""Public name → the module it is imported from on first use."""
+__all__ = sorted(_HOMES)  # the TYPE_CHECKING imports re-export them to type checkers
 
-
-def __getattr__(name: str) -> Any:
-    """Import a public name's module on first use (PEP 562), naming the extra if it is missing."""
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'flowwright.mcp' has no attribute {name!r}")
-    with needs_extra("mcp", "flowwright.mcp"):
-        value = getattr(importlib.import_module(home), name)
-    globals()[name] = value  # once imported, a plain attribute
-    return value
+if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
+    __getattr__ = lazy_attributes(__name__, _HOMES, extra="mcp")

@@ -24,62 +24,33 @@ from typing import TYPE_CHECKING
 
 from flowwright.lazy import lazy_attributes
 
-if TYPE_CHECKING:
-    from flowwright.proxy.connection import ProxyConnection
-    from flowwright.proxy.endpoint import ProxiedServer
-    from flowwright.proxy.faults import (
-        Corrupt,
-        CorruptMode,
-        Cut,
-        Delay,
-        Drop,
-        Duplicate,
-        Fault,
-        FrameFault,
-        Outcome,
-        Refuse,
-        Reorder,
-        Side,
-        Throttle,
-        corrupt,
-        cut,
-        delay,
-        drop,
-        duplicate,
-        refuse,
-        reorder,
-        throttle,
-    )
-    from flowwright.proxy.relay import FlowProxy
-    from flowwright.proxy.scope import FaultScope
+if TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.proxy.connection import ProxyConnection as ProxyConnection
+    from flowwright.proxy.endpoint import ProxiedServer as ProxiedServer
+    from flowwright.proxy.faults import Corrupt as Corrupt
+    from flowwright.proxy.faults import CorruptMode as CorruptMode
+    from flowwright.proxy.faults import Cut as Cut
+    from flowwright.proxy.faults import Delay as Delay
+    from flowwright.proxy.faults import Drop as Drop
+    from flowwright.proxy.faults import Duplicate as Duplicate
+    from flowwright.proxy.faults import Fault as Fault
+    from flowwright.proxy.faults import FrameFault as FrameFault
+    from flowwright.proxy.faults import Outcome as Outcome
+    from flowwright.proxy.faults import Refuse as Refuse
+    from flowwright.proxy.faults import Reorder as Reorder
+    from flowwright.proxy.faults import Side as Side
+    from flowwright.proxy.faults import Throttle as Throttle
+    from flowwright.proxy.faults import corrupt as corrupt
+    from flowwright.proxy.faults import cut as cut
+    from flowwright.proxy.faults import delay as delay
+    from flowwright.proxy.faults import drop as drop
+    from flowwright.proxy.faults import duplicate as duplicate
+    from flowwright.proxy.faults import refuse as refuse
+    from flowwright.proxy.faults import reorder as reorder
+    from flowwright.proxy.faults import throttle as throttle
+    from flowwright.proxy.relay import FlowProxy as FlowProxy
+    from flowwright.proxy.scope import FaultScope as FaultScope
 
-__all__ = [
-    "Corrupt",
-    "CorruptMode",
-    "Cut",
-    "Delay",
-    "Drop",
-    "Duplicate",
-    "Fault",
-    "FaultScope",
-    "FlowProxy",
-    "FrameFault",
-    "Outcome",
-    "ProxiedServer",
-    "ProxyConnection",
-    "Refuse",
-    "Reorder",
-    "Side",
-    "Throttle",
-    "corrupt",
-    "cut",
-    "delay",
-    "drop",
-    "duplicate",
-    "refuse",
-    "reorder",
-    "throttle",
-]
 
 _HOMES = MappingProxyType(
     {
@@ -111,6 +82,7 @@ _HOMES = MappingProxyType(
     }
 )
 """Public name → the module it is imported from on first use."""
+__all__ = sorted(_HOMES)  # the TYPE_CHECKING imports re-export them to type checkers
 
 if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
     __getattr__ = lazy_attributes(__name__, _HOMES)

@@ -22,21 +22,16 @@ from typing import TYPE_CHECKING
 
 from flowwright.lazy import lazy_attributes
 
-if TYPE_CHECKING:
-    from flowwright.report.html import render, write_html
-    from flowwright.report.record import AttachmentKind, TestRecord, attach
-    from flowwright.report.results import ResultsError, load, merge
+if TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.report.html import render as render
+    from flowwright.report.html import write_html as write_html
+    from flowwright.report.record import AttachmentKind as AttachmentKind
+    from flowwright.report.record import TestRecord as TestRecord
+    from flowwright.report.record import attach as attach
+    from flowwright.report.results import ResultsError as ResultsError
+    from flowwright.report.results import load as load
+    from flowwright.report.results import merge as merge
 
-__all__ = [
-    "AttachmentKind",
-    "ResultsError",
-    "TestRecord",
-    "attach",
-    "load",
-    "merge",
-    "render",
-    "write_html",
-]
 
 _HOMES = MappingProxyType(
     {
@@ -51,6 +46,7 @@ _HOMES = MappingProxyType(
     }
 )
 """Public name → the module it is imported from on first use."""
+__all__ = sorted(_HOMES)  # the TYPE_CHECKING imports re-export them to type checkers
 
 if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
     __getattr__ = lazy_attributes(__name__, _HOMES)

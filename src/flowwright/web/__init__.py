@@ -16,33 +16,20 @@ from typing import TYPE_CHECKING
 
 from flowwright.lazy import lazy_attributes
 
-if TYPE_CHECKING:
-    from flowwright.server import RemoteServer
-    from flowwright.web.a11y import (
-        Violation,
-        assert_accessible,
-        check_accessibility,
-        find_axe_script,
-    )
-    from flowwright.web.browser import find_chromium, launch_chromium, open_chromium
-    from flowwright.web.config import WebSettings, web_settings
-    from flowwright.web.flow import UIFlow
-    from flowwright.web.screenshot import assert_screenshot
+if TYPE_CHECKING:  # ``X as X``: an explicit re-export, to mypy --strict and ruff
+    from flowwright.server import RemoteServer as RemoteServer
+    from flowwright.web.a11y import Violation as Violation
+    from flowwright.web.a11y import assert_accessible as assert_accessible
+    from flowwright.web.a11y import check_accessibility as check_accessibility
+    from flowwright.web.a11y import find_axe_script as find_axe_script
+    from flowwright.web.browser import find_chromium as find_chromium
+    from flowwright.web.browser import launch_chromium as launch_chromium
+    from flowwright.web.browser import open_chromium as open_chromium
+    from flowwright.web.config import WebSettings as WebSettings
+    from flowwright.web.config import web_settings as web_settings
+    from flowwright.web.flow import UIFlow as UIFlow
+    from flowwright.web.screenshot import assert_screenshot as assert_screenshot
 
-__all__ = [
-    "RemoteServer",
-    "UIFlow",
-    "Violation",
-    "WebSettings",
-    "assert_accessible",
-    "assert_screenshot",
-    "check_accessibility",
-    "find_axe_script",
-    "find_chromium",
-    "launch_chromium",
-    "open_chromium",
-    "web_settings",
-]
 
 _HOMES = MappingProxyType(
     {
@@ -61,6 +48,7 @@ _HOMES = MappingProxyType(
     }
 )
 """Public name → the module it is imported from on first use."""
+__all__ = sorted(_HOMES)  # the TYPE_CHECKING imports re-export them to type checkers
 
 if not TYPE_CHECKING:  # to a type checker, an unknown name stays an error
     __getattr__ = lazy_attributes(__name__, _HOMES)
