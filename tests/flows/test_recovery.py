@@ -10,26 +10,14 @@ import pytest
 from flowwright import (
     ConnectionLostError,
     FlowTestClient,
-    Message,
     ResponseSimulator,
     TestFlowRunner,
 )
 from flowwright.proxy import FlowProxy, drop
+from tests.stories import story
 
 QUESTION = "What is the hate speech policy?"
 SLOW = {"slow_agent": "researcher", "seconds": 0.5}
-
-
-def story(messages: list[Message]) -> list[tuple[str, str | None, str]]:
-    """What happened up to the flow's end, without ids and times (the resume notice left out;
-    the progress update sent after the end may or may not arrive before a client closes)."""
-    told = []
-    for m in messages:
-        if m.direction == "received" and m.content != "session_resumed":
-            told.append((m.type, m.role, m.content))
-            if m.is_flow_completed:
-                break
-    return told
 
 
 async def test_a_cut_mid_flow_resumes_with_the_same_transcript(flow_server: TestFlowRunner) -> None:

@@ -15,25 +15,13 @@ from flowwright import (
     ConnectionLostError,
     FlowEndedError,
     FlowTestClient,
-    Message,
     ResponseSimulator,
     TestFlowRunner,
 )
 from flowwright.proxy import FlowProxy, cut, drop, duplicate
+from tests.stories import story
 
 QUESTION = "What is the hate speech policy?"
-
-
-def story(messages: list[Message]) -> list[tuple[str, str | None, str]]:
-    """What happened up to the flow's end, without ids and times (the resume notice left out;
-    the progress update sent after the end may or may not arrive before a client closes)."""
-    told = []
-    for m in messages:
-        if m.direction == "received" and m.content != "session_resumed":
-            told.append((m.type, m.role, m.content))
-            if m.is_flow_completed:
-                break
-    return told
 
 
 def notes(client: FlowTestClient) -> list[str]:
